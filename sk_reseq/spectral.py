@@ -1,0 +1,411 @@
+"""Band layout, ELC-weighted band spectrum, smoothing, resonances and gains.
+
+This module is the one place where the resonance equalizer's math lives
+(paper, section 2 and Fig. 1). Every function works on plain arrays; the
+transformers in :mod:`sk_reseq.preprocessing` and the equalizer in
+:mod:`sk_reseq.equalizer` call them.
+
+The chain, per analysis frame:
+
+1. ``power``: power spectrum of the frame (DFT bins), see :func:`power_spectrum`.
+2. ``levels`` (Fig. 1 e): mean power in each of ``n_bands`` log-spaced bands,
+   in dB, plus the ISO 226 weighting at 80 phon (:func:`band_levels`).
+3. ``smoothed`` (g): ``levels`` averaged over a sliding window of
+   ``smoothing`` octaves (:func:`smooth_bands`).
+4. ``resonances`` (h, i): ``max(levels - smoothed, 0)`` (:func:`resonances`).
+5. ``gain`` (l, m): ``-factor * resonances`` in dB, interpolated back to the
+   DFT bins and turned into linear scale factors in (0, 1]
+   (:func:`bin_gains`).
+
+Band edges
+----------
+``n_bands + 1`` edges spaced geometrically from ``fmin`` (20 Hz) to
+``fmax`` (20 kHz, or the Nyquist frequency when that is lower); a band's
+centre is the geometric mean of its edges. With the defaults there are
+about 40 bands per octave, narrower than the DFT's bin spacing below a few
+hundred Hz. A band's power is therefore the mean, over the band, of the
+power spectrum linearly interpolated between bins, and a band is never
+taken narrower than one bin (centred on the band's centre), which is the
+DFT's own resolution; see :func:`band_matrix`.
+"""
+
+import numpy as np
+import scipy.fft
+from scipy import sparse
+from scipy.ndimage import uniform_filter1d
+
+from .loudness import elc_weighting
+
+__all__ = [
+    "N_BANDS",
+    "band_edges",
+    "band_centers",
+    "bands_per_octave",
+    "band_matrix",
+    "power_spectrum",
+    "band_levels",
+    "smooth_bands",
+    "resonances",
+    "gain_db",
+    "interpolation_matrix",
+    "bin_gains",
+    "BandLayout",
+]
+
+#: Number of log-spaced bands of the paper's ELC-weighted spectrum.
+N_BANDS = 400
+
+# Power below this is treated as silence: -150 dB keeps log10 finite on
+# digital silence while lying far below any 24-bit noise floor.
+_POWER_FLOOR = 1e-15
+
+
+def band_edges(n_bands=N_BANDS, fmin=20.0, fmax=20000.0, *, sr=None):
+    """Geometrically spaced band edges.
+
+    Parameters
+    ----------
+    n_bands : int, default=400
+        Number of bands.
+    fmin, fmax : float
+        Lowest and highest edge in Hz.
+    sr : float, optional
+        Sample rate; when given, ``fmax`` is capped at the Nyquist frequency.
+
+    Returns
+    -------
+    edges : np.ndarray [shape=(n_bands + 1,)]
+
+    Examples
+    --------
+    >>> from sk_reseq.spectral import band_edges
+    >>> e = band_edges(400)
+    >>> e.shape, float(e[0]), float(e[-1])
+    ((401,), 20.0, 20000.0)
+    """
+    if int(n_bands) < 2:
+        raise ValueError(f"n_bands must be an integer >= 2, got {n_bands!r}.")
+    if sr is not None:
+        fmax = min(fmax, sr / 2)
+    if not 0 < fmin < fmax:
+        raise ValueError(
+            f"Band range needs 0 < fmin < fmax (fmax capped at sr / 2), got "
+            f"fmin={fmin!r}, fmax={fmax!r}."
+        )
+    return np.geomspace(fmin, fmax, int(n_bands) + 1)
+
+
+def band_centers(edges):
+    """Geometric centres of the bands between ``edges``.
+
+    Examples
+    --------
+    >>> from sk_reseq.spectral import band_centers
+    >>> band_centers([10.0, 40.0]).tolist()
+    [20.0]
+    """
+    edges = np.asarray(edges, dtype=float)
+    return np.sqrt(edges[:-1] * edges[1:])
+
+
+def bands_per_octave(edges):
+    """Number of bands per octave of a geometric layout.
+
+    Examples
+    --------
+    >>> from sk_reseq.spectral import band_edges, bands_per_octave
+    >>> round(float(bands_per_octave(band_edges(400, 20, 20000))), 2)
+    40.14
+    """
+    edges = np.asarray(edges, dtype=float)
+    return (len(edges) - 1) / np.log2(edges[-1] / edges[0])
+
+
+def _hat_cdf(t):
+    """Integral of the unit hat function (support [-1, 1]) up to ``t``."""
+    t = np.clip(t, -1.0, 1.0)
+    return np.where(t <= 0, 0.5 * (t + 1) ** 2, 1 - 0.5 * (1 - t) ** 2)
+
+
+def band_matrix(edges, sr, n_fft):
+    """Sparse operator from DFT-bin power to mean band power.
+
+    Row ``b`` averages the power spectrum, linearly interpolated between
+    bins, over band ``b``. Bands narrower than one bin are widened to one
+    bin around their centre, so that no band reads a single bin's
+    (high-variance) value between two bins.
+
+    Parameters
+    ----------
+    edges : np.ndarray [shape=(n_bands + 1,)]
+        Band edges in Hz, below the Nyquist frequency.
+    sr : float
+        Sample rate in Hz.
+    n_fft : int
+        DFT size.
+
+    Returns
+    -------
+    matrix : scipy.sparse.csr_array [shape=(n_bands, n_fft // 2 + 1)]
+        Non-negative; each row sums to 1.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_reseq.spectral import band_edges, band_matrix
+    >>> m = band_matrix(band_edges(400, sr=22050), 22050, 2048)
+    >>> m.shape, bool(np.allclose(m.sum(axis=1), 1))
+    ((400, 1025), True)
+    """
+    edges = np.asarray(edges, dtype=float)
+    bin_width = sr / n_fft
+    centres = band_centers(edges)
+    half = np.maximum((edges[1:] - edges[:-1]) / 2, bin_width / 2)
+    lo = (centres - half)[:, None] / bin_width
+    hi = (centres + half)[:, None] / bin_width
+    k = np.arange(n_fft // 2 + 1)[None, :]
+    weights = (_hat_cdf(hi - k) - _hat_cdf(lo - k)) / (hi - lo)
+    weights[weights < 1e-12] = 0.0
+    weights /= weights.sum(axis=1, keepdims=True)
+    return sparse.csr_array(weights)
+
+
+def power_spectrum(frames, window):
+    """Power spectrum of windowed frames, scaled so a unit sine reads 0.5.
+
+    Parameters
+    ----------
+    frames : np.ndarray [shape=(..., n_fft)]
+        Time-domain frames (not yet windowed).
+    window : np.ndarray [shape=(n_fft,)]
+        Analysis window.
+
+    Returns
+    -------
+    power : np.ndarray [shape=(..., n_fft // 2 + 1)]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy.signal import get_window
+    >>> from sk_reseq.spectral import power_spectrum
+    >>> t = np.arange(1024)
+    >>> p = power_spectrum(np.sin(2 * np.pi * 64 * t / 1024), get_window("hann", 1024))
+    >>> round(float(p[64]), 3)
+    0.5
+    """
+    spectrum = scipy.fft.rfft(frames * window, axis=-1)
+    return _power_from_spectrum(spectrum, window)
+
+
+def _power_from_spectrum(spectrum, window):
+    scale = 2.0 / np.sum(window) ** 2
+    return (spectrum.real**2 + spectrum.imag**2) * scale
+
+
+def band_levels(power, matrix, weights_db):
+    """ELC-weighted band levels in dB (Fig. 1 e).
+
+    Parameters
+    ----------
+    power : np.ndarray [shape=(..., n_bins)]
+        Power spectra.
+    matrix : sparse array [shape=(n_bands, n_bins)]
+        Band operator from :func:`band_matrix`.
+    weights_db : np.ndarray [shape=(n_bands,)]
+        ELC weighting per band from :func:`sk_reseq.loudness.elc_weighting`.
+
+    Returns
+    -------
+    levels : np.ndarray [shape=(..., n_bands)]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_reseq.spectral import band_levels
+    >>> band_levels(np.ones((1, 3)), np.eye(3), np.zeros(3)).tolist()
+    [[0.0, 0.0, 0.0]]
+    """
+    power = np.asarray(power)
+    flat = power.reshape(-1, power.shape[-1])
+    banded = (matrix @ flat.T).T
+    levels = 10.0 * np.log10(np.maximum(banded, _POWER_FLOOR)) + weights_db
+    return levels.reshape(power.shape[:-1] + (len(weights_db),))
+
+
+def smooth_bands(levels, width, bands_per_octave):
+    """Moving average of band levels over ``width`` octaves (Fig. 1 g).
+
+    The window spans the odd number of bands closest to ``width`` octaves
+    (at least one); at the ends the edge band is repeated.
+
+    Parameters
+    ----------
+    levels : np.ndarray [shape=(..., n_bands)]
+    width : float
+        Width of the moving average in octaves (> 0).
+    bands_per_octave : float
+        Density of the band layout.
+
+    Returns
+    -------
+    smoothed : np.ndarray [shape=(..., n_bands)]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_reseq.spectral import smooth_bands
+    >>> smooth_bands(np.array([0.0, 0, 9, 0, 0]), 3, 1).tolist()
+    [0.0, 3.0, 3.0, 3.0, 0.0]
+    """
+    if not width > 0:
+        raise ValueError(f"smoothing width must be > 0 octaves, got {width!r}.")
+    size = max(1, int(round(width * bands_per_octave)))
+    size += 1 - size % 2
+    return uniform_filter1d(np.asarray(levels, dtype=float), size, axis=-1, mode="nearest")
+
+
+def resonances(levels, smoothed):
+    """Resonance magnitudes ``max(levels - smoothed, 0)`` in dB (Fig. 1 h, i).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_reseq.spectral import resonances
+    >>> resonances(np.array([1.0, 5.0]), np.array([2.0, 2.0])).tolist()
+    [0.0, 3.0]
+    """
+    return np.maximum(np.asarray(levels) - smoothed, 0.0)
+
+
+def gain_db(resonance, factor):
+    """Gain in dB: ``-factor * resonance`` (Fig. 1 l, m).
+
+    ``factor`` broadcasts against ``resonance`` (one value per frame is a
+    column ``factor[:, None]``).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_reseq.spectral import gain_db
+    >>> gain_db(np.array([0.0, 6.0]), 0.5).tolist()
+    [-0.0, -3.0]
+    """
+    return -np.asarray(factor) * resonance
+
+
+def interpolation_matrix(centers, frequencies):
+    """Sparse operator interpolating band values at ``frequencies``.
+
+    Interpolation is linear in log-frequency; frequencies outside the band
+    centres take the nearest edge band's value.
+
+    Parameters
+    ----------
+    centers : np.ndarray [shape=(n_bands,)]
+        Increasing band centres in Hz.
+    frequencies : np.ndarray [shape=(n_freqs,)]
+        Frequencies to interpolate at (0 Hz is allowed).
+
+    Returns
+    -------
+    matrix : scipy.sparse.csr_array [shape=(n_freqs, n_bands)]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_reseq.spectral import interpolation_matrix
+    >>> m = interpolation_matrix(np.array([100.0, 400.0]), np.array([0.0, 200.0, 1e4]))
+    >>> (m @ np.array([0.0, 2.0])).round(6).tolist()
+    [0.0, 1.0, 2.0]
+    """
+    log_c = np.log(np.asarray(centers, dtype=float))
+    log_f = np.log(np.maximum(np.asarray(frequencies, dtype=float), 1e-6))
+    log_f = np.clip(log_f, log_c[0], log_c[-1])
+    right = np.clip(np.searchsorted(log_c, log_f, side="right"), 1, len(log_c) - 1)
+    left = right - 1
+    frac = (log_f - log_c[left]) / (log_c[right] - log_c[left])
+    rows = np.arange(len(log_f))
+    return sparse.csr_array(
+        (np.r_[1 - frac, frac], (np.r_[rows, rows], np.r_[left, right])),
+        shape=(len(log_f), len(log_c)),
+    )
+
+
+def bin_gains(gains_db, interp):
+    """Linear per-bin scale factors in (0, 1] from band gains in dB (Fig. 1 o).
+
+    Parameters
+    ----------
+    gains_db : np.ndarray [shape=(..., n_bands)]
+        Non-positive gains in dB.
+    interp : sparse array [shape=(n_bins, n_bands)]
+        From :func:`interpolation_matrix`.
+
+    Returns
+    -------
+    scale : np.ndarray [shape=(..., n_bins)]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_reseq.spectral import bin_gains
+    >>> bin_gains(np.array([[-20.0, 0.0]]), np.eye(2)).round(3).tolist()
+    [[0.1, 1.0]]
+    """
+    gains_db = np.asarray(gains_db)
+    flat = gains_db.reshape(-1, gains_db.shape[-1])
+    per_bin = (interp @ flat.T).T
+    return (10.0 ** (per_bin / 20.0)).reshape(gains_db.shape[:-1] + (per_bin.shape[-1],))
+
+
+class BandLayout:
+    """Precomputed operators for one (sr, n_fft, bands, phon) configuration.
+
+    Bundles the band edges, the ELC weights and the two sparse operators so
+    that the equalizer and the transformers build them once.
+
+    Parameters
+    ----------
+    sr : float
+        Sample rate in Hz.
+    n_fft : int
+        DFT size.
+    n_bands : int, default=400
+    fmin, fmax : float, default=(20.0, 20000.0)
+        Band range; ``fmax`` is capped at ``sr / 2``.
+    phon : float, default=80.0
+        Monitoring level of the ELC weighting.
+
+    Examples
+    --------
+    >>> from sk_reseq.spectral import BandLayout
+    >>> layout = BandLayout(22050, 2048)
+    >>> layout.centers.shape, layout.band_matrix.shape, layout.interp.shape
+    ((400,), (400, 1025), (1025, 400))
+    """
+
+    def __init__(self, sr, n_fft, n_bands=N_BANDS, fmin=20.0, fmax=20000.0, phon=80.0):
+        self.sr = float(sr)
+        self.n_fft = int(n_fft)
+        self.edges = band_edges(n_bands, fmin, fmax, sr=sr)
+        self.centers = band_centers(self.edges)
+        self.bands_per_octave = bands_per_octave(self.edges)
+        self.weights_db = elc_weighting(self.centers, phon)
+        self.band_matrix = band_matrix(self.edges, sr, n_fft)
+        self.bin_frequencies = np.arange(n_fft // 2 + 1) * (sr / n_fft)
+        self.interp = interpolation_matrix(self.centers, self.bin_frequencies)
+
+    def levels(self, power):
+        """ELC-weighted band levels in dB of power spectra ``(..., n_bins)``."""
+        return band_levels(power, self.band_matrix, self.weights_db)
+
+    def analyze(self, levels, smoothing, factor):
+        """Smoothed curve, resonances and band gains (dB) from ``levels``."""
+        smoothed = smooth_bands(levels, smoothing, self.bands_per_octave)
+        res = resonances(levels, smoothed)
+        return smoothed, res, gain_db(res, factor)
+
+    def scale_factors(self, gains_db):
+        """Per-bin linear scale factors from band gains in dB."""
+        return bin_gains(gains_db, self.interp)
