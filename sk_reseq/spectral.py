@@ -10,8 +10,8 @@ The chain, per analysis frame:
 1. ``power``: power spectrum of the frame (DFT bins), see :func:`power_spectrum`.
 2. ``levels`` (Fig. 1 e): mean power in each of ``n_bands`` log-spaced bands,
    in dB, plus the ISO 226 weighting at 80 phon (:func:`band_levels`).
-3. ``smoothed`` (g): ``levels`` averaged over a sliding window of
-   ``smoothing`` octaves (:func:`smooth_bands`).
+3. ``smoothed`` (g): ``levels`` smoothed over a sliding window of
+   ``smoothing`` octaves, a running median by default (:func:`smooth_bands`).
 4. ``resonances`` (h, i): ``max(levels - smoothed, 0)`` (:func:`resonances`).
 5. ``gain`` (l, m): ``-factor * resonances`` in dB, interpolated back to the
    DFT bins and turned into linear scale factors in (0, 1]
@@ -32,7 +32,7 @@ DFT's own resolution; see :func:`band_matrix`.
 import numpy as np
 import scipy.fft
 from scipy import sparse
-from scipy.ndimage import uniform_filter1d
+from scipy.ndimage import median_filter, uniform_filter1d
 
 from .loudness import elc_weighting
 
@@ -233,19 +233,27 @@ def band_levels(power, matrix, weights_db):
     return levels.reshape(power.shape[:-1] + (len(weights_db),))
 
 
-def smooth_bands(levels, width, bands_per_octave):
-    """Moving average of band levels over ``width`` octaves (Fig. 1 g).
+def smooth_bands(levels, width, bands_per_octave, method="median"):
+    """Smooth band levels across ``width`` octaves (Fig. 1 g).
 
     The window spans the odd number of bands closest to ``width`` octaves
     (at least one); at the ends the edge band is repeated.
+
+    ``method="median"`` (default) is a running median: it follows the
+    spectrum's broad shape, including the ELC weighting's own bumps, but
+    ignores peaks narrower than half the window, so a resonance does not
+    raise the curve it is measured against. ``method="mean"`` is a plain
+    moving average, which a strong resonance pulls up around itself (a
+    +12 dB, Q 8 peak then reads about 9 dB at one octave instead of 10).
 
     Parameters
     ----------
     levels : np.ndarray [shape=(..., n_bands)]
     width : float
-        Width of the moving average in octaves (> 0).
+        Width of the window in octaves (> 0).
     bands_per_octave : float
         Density of the band layout.
+    method : {"median", "mean"}, default="median"
 
     Returns
     -------
@@ -256,13 +264,21 @@ def smooth_bands(levels, width, bands_per_octave):
     >>> import numpy as np
     >>> from sk_reseq.spectral import smooth_bands
     >>> smooth_bands(np.array([0.0, 0, 9, 0, 0]), 3, 1).tolist()
+    [0.0, 0.0, 0.0, 0.0, 0.0]
+    >>> smooth_bands(np.array([0.0, 0, 9, 0, 0]), 3, 1, method="mean").tolist()
     [0.0, 3.0, 3.0, 3.0, 0.0]
     """
     if not width > 0:
         raise ValueError(f"smoothing width must be > 0 octaves, got {width!r}.")
     size = max(1, int(round(width * bands_per_octave)))
     size += 1 - size % 2
-    return uniform_filter1d(np.asarray(levels, dtype=float), size, axis=-1, mode="nearest")
+    levels = np.asarray(levels, dtype=float)
+    if method == "median":
+        footprint = [1] * (levels.ndim - 1) + [size]
+        return median_filter(levels, size=footprint, mode="nearest")
+    if method == "mean":
+        return uniform_filter1d(levels, size, axis=-1, mode="nearest")
+    raise ValueError(f"smoothing method must be 'median' or 'mean', got {method!r}.")
 
 
 def resonances(levels, smoothed):
@@ -400,9 +416,9 @@ class BandLayout:
         """ELC-weighted band levels in dB of power spectra ``(..., n_bins)``."""
         return band_levels(power, self.band_matrix, self.weights_db)
 
-    def analyze(self, levels, smoothing, factor):
+    def analyze(self, levels, smoothing, factor, method="median"):
         """Smoothed curve, resonances and band gains (dB) from ``levels``."""
-        smoothed = smooth_bands(levels, smoothing, self.bands_per_octave)
+        smoothed = smooth_bands(levels, smoothing, self.bands_per_octave, method)
         res = resonances(levels, smoothed)
         return smoothed, res, gain_db(res, factor)
 

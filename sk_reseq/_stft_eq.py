@@ -1,0 +1,179 @@
+"""The resonance equalizer's streaming STFT engine (private).
+
+One engine serves offline and streaming use: offline processing pushes
+the whole signal through it in chunks, so both paths run the same code
+and give the same output. Frames are analysed with a periodic Hann
+window and resynthesised with the same window; overlap-add divides by
+the summed squared window, so at unit gain the output equals the input
+(the Hann-squared envelope is constant for a hop of n_fft / 4).
+
+For frame ``j`` the detector reads the power spectrum averaged over the
+frames of the last ``averaging`` seconds (frames ``j - K + 1 .. j``), which
+keeps the analysis causal: a frame's gain depends on no later audio.
+"""
+
+import numpy as np
+import scipy.fft
+from scipy.signal import get_window
+
+from .spectral import _power_from_spectrum
+
+
+class _Recorder:
+    """Collects per-frame analysis (levels, smoothed, resonances, gain)."""
+
+    def __init__(self, keep_frames):
+        self.keep_frames = keep_frames
+        self.frames = {"levels": [], "smoothed": [], "resonances": [], "gain_db": [],
+                       "power": []}
+        self.sums = None
+        self.count = 0
+
+    def add(self, power, levels, smoothed, res, gains):
+        arrays = {"levels": levels, "smoothed": smoothed, "resonances": res, "gain_db": gains}
+        if self.keep_frames:
+            for key, value in arrays.items():
+                self.frames[key].append(value.astype(np.float32))
+            self.frames["power"].append(power)
+        sums = {k: v.sum(axis=0) for k, v in arrays.items()}
+        if self.sums is None:
+            self.sums = sums
+        else:
+            for key in sums:
+                self.sums[key] += sums[key]
+        self.count += len(levels)
+
+
+class STFTEqualizerEngine:
+    """Stateful block processor; see :class:`sk_reseq.equalizer.ResonanceEqualizer`.
+
+    Parameters
+    ----------
+    n_channels : int
+    layout : BandLayout
+    hop : int
+    averaging_frames : int
+        Number of frames averaged for detection (K).
+    smoothing : float
+        Smoothing width in octaves.
+    smoothing_method : str
+    link : bool
+        One gain curve from the channels' summed power (True) or one per channel.
+    factor_at : callable
+        ``factor_at(frame_indices) -> factors`` (array of the same length).
+    mix : float
+        Dry/wet proportion (1 = fully equalized).
+    output : {"equalized", "delta"}
+    recorder : _Recorder, optional
+    """
+
+    def __init__(self, n_channels, layout, hop, averaging_frames, smoothing, smoothing_method,
+                 link, factor_at, mix=1.0, output="equalized", recorder=None, dtype=np.float32):
+        self.n_channels = n_channels
+        self.layout = layout
+        self.n_fft = layout.n_fft
+        self.hop = hop
+        self.window = get_window("hann", self.n_fft).astype(dtype)
+        self.averaging_frames = averaging_frames
+        self.smoothing = smoothing
+        self.smoothing_method = smoothing_method
+        self.link = link
+        self.factor_at = factor_at
+        self.mix = mix
+        self.output = output
+        self.recorder = recorder
+        self.dtype = dtype
+        overlap = self.n_fft - hop
+        self._inbuf = np.zeros((n_channels, overlap), dtype=dtype)
+        self._ola = np.zeros((n_channels, overlap), dtype=dtype)
+        n_bins = self.n_fft // 2 + 1
+        power_shape = (0, n_bins) if link else (0, n_channels, n_bins)
+        self._history = np.zeros(power_shape)
+        self._frame = 0
+        self._norm = self._ola_normalizer()
+
+    def _ola_normalizer(self):
+        """1 / summed squared window, per position within a hop (steady state)."""
+        sq = self.window.astype(np.float64) ** 2
+        env = sq.reshape(-1, self.hop).sum(axis=0) if self.n_fft % self.hop == 0 else None
+        if env is None:
+            raise ValueError("n_fft must be a multiple of hop_length.")
+        return (1.0 / env).astype(self.dtype)
+
+    def push(self, block):
+        """Process ``block`` (channels, m); return the finished output samples.
+
+        The output runs ``n_fft - hop`` samples behind the input (in the
+        coordinates of a signal preceded by that many zeros) and comes in
+        whole hops.
+        """
+        buf = np.concatenate([self._inbuf, block.astype(self.dtype, copy=False)], axis=1)
+        n_frames = (buf.shape[1] - self.n_fft) // self.hop + 1 if buf.shape[1] >= self.n_fft else 0
+        if n_frames <= 0:
+            self._inbuf = buf
+            return np.zeros((self.n_channels, 0), dtype=self.dtype)
+        frames = np.lib.stride_tricks.sliding_window_view(buf, self.n_fft, axis=1)[
+            :, : n_frames * self.hop : self.hop
+        ]  # (channels, n_frames, n_fft), a view
+        spectrum = scipy.fft.rfft(frames * self.window, axis=-1)
+        gains = self._gains(spectrum)  # (n_frames, channels or 1, n_bins)
+        spectrum *= np.moveaxis(gains, 0, 1)
+        out_frames = scipy.fft.irfft(spectrum, n=self.n_fft, axis=-1).astype(self.dtype, copy=False)
+        out_frames *= self.window
+        out = self._overlap_add(out_frames)
+        self._inbuf = buf[:, n_frames * self.hop :]
+        self._frame += n_frames
+        return out
+
+    def _overlap_add(self, out_frames):
+        n_channels, n_frames, n_fft = out_frames.shape
+        hop = self.hop
+        overlap = n_fft - hop
+        acc = np.zeros((n_channels, n_frames * hop + overlap), dtype=self.dtype)
+        acc[:, :overlap] = self._ola
+        # Add the frames hop-sized slice by slice: n_fft / hop vectorised adds.
+        for k in range(n_fft // hop):
+            seg = out_frames[:, :, k * hop : (k + 1) * hop].reshape(n_channels, -1)
+            acc[:, k * hop : k * hop + n_frames * hop] += seg
+        self._ola = acc[:, n_frames * hop :].copy()
+        out = acc[:, : n_frames * hop].reshape(n_channels, n_frames, hop) * self._norm
+        return out.reshape(n_channels, -1)
+
+    def _gains(self, spectrum):
+        """Per-frame linear scale factors, shape (n_frames, channels or 1, n_bins)."""
+        power = _power_from_spectrum(spectrum, self.window).astype(np.float64)
+        power = np.moveaxis(power, 1, 0)  # (n_frames, channels, n_bins)
+        if self.link:
+            power = power.sum(axis=1)
+        averaged = self._causal_average(power)
+        levels = self.layout.levels(averaged)
+        factors = np.asarray(self.factor_at(np.arange(self._frame, self._frame + len(power))),
+                             dtype=np.float64)
+        factors = factors.reshape((-1,) + (1,) * (levels.ndim - 1))
+        smoothed, res, gains_db = self.layout.analyze(levels, self.smoothing, factors,
+                                                      self.smoothing_method)
+        if self.recorder is not None:
+            self.recorder.add(power, levels, smoothed, res, gains_db)
+        scale = self.layout.scale_factors(gains_db)
+        # Dry/wet in the spectral domain: mix * wet + (1 - mix) * dry.
+        scale = 1.0 - self.mix * (1.0 - scale)
+        if self.output == "delta":
+            scale = 1.0 - scale
+        if self.link:
+            scale = scale[:, None, :]
+        return scale.astype(self.dtype)
+
+    def _causal_average(self, power):
+        """Mean power over the current and up to K - 1 previous frames."""
+        k = self.averaging_frames
+        stacked = np.concatenate([self._history, power], axis=0)
+        csum = np.cumsum(stacked, axis=0)
+        n_hist = len(self._history)
+        idx = np.arange(n_hist, len(stacked))
+        lower = idx - k
+        window_sum = csum[idx] - np.where(
+            (lower >= 0)[(...,) + (None,) * (power.ndim - 1)], csum[np.maximum(lower, 0)], 0.0
+        )
+        counts = np.minimum(self._frame - n_hist + idx + 1, k)
+        self._history = stacked[-(k - 1):] if k > 1 else stacked[:0]
+        return window_sum / counts.reshape((-1,) + (1,) * (power.ndim - 1))

@@ -1,0 +1,505 @@
+"""The resonance equalizer of the paper (section 2, Fig. 1) as a transformer."""
+
+from functools import lru_cache
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import Interval, StrOptions
+
+from ._stft_eq import STFTEqualizerEngine, _Recorder
+from ._validation import AudioValueError, check_audio, check_factor, float_to_pcm
+from .spectral import N_BANDS, BandLayout
+
+__all__ = ["ResonanceEqualizer", "default_n_fft"]
+
+# Offline processing pushes this many hops per engine call: large enough to
+# amortise Python overhead, small enough to bound the temporary buffers.
+_CHUNK_HOPS = 64
+
+
+def default_n_fft(sr):
+    """DFT size used when ``n_fft=None``: the power of two nearest 93 ms.
+
+    That is 4096 at 44.1 and 48 kHz and 2048 at 22.05 kHz (bins of about
+    10.8 Hz), a common trade-off between frequency and time resolution.
+
+    Examples
+    --------
+    >>> from sk_reseq.equalizer import default_n_fft
+    >>> default_n_fft(44100), default_n_fft(22050), default_n_fft(48000)
+    (4096, 2048, 4096)
+    """
+    return int(2 ** np.round(np.log2(0.093 * sr)))
+
+
+@lru_cache(maxsize=16)
+def _layout(sr, n_fft, n_bands, fmin, fmax, phon):
+    # Building the sparse operators costs a few ms; estimators reuse them.
+    return BandLayout(sr, n_fft, n_bands=n_bands, fmin=fmin, fmax=fmax, phon=phon)
+
+
+class ResonanceEqualizer(TransformerMixin, BaseEstimator):
+    """Dynamic equalizer that attenuates spectral resonances by one factor.
+
+    Each STFT frame's ELC-weighted 400-band spectrum (ISO 226, 80 phon) is
+    compared with its smoothed version; the excess (the resonances) is
+    scaled by ``-factor``, interpolated back to the DFT bins and applied as
+    a gain in (0, 1] (Grachten et al., 2018, Fig. 1). At ``factor=0`` the
+    output equals the input; the equalizer only ever attenuates.
+
+    Parameters
+    ----------
+    factor : float in [0, 1] or array-like of float, default=0.5
+        Attenuation factor. An array makes it time-varying: one value per
+        analysis frame (see :meth:`n_frames`) when ``factor_rate`` is None,
+        else values sampled at ``factor_rate`` Hz from time 0 (each frame
+        uses the value at its centre time; times past the end hold the
+        last value).
+    factor_rate : float, default=None
+        Rate in Hz of an array ``factor``.
+    sr : float, default=44100
+        Sample rate of the audio.
+    n_fft : int, default=None
+        DFT size; None picks :func:`default_n_fft` (4096 at 44.1 kHz).
+    hop_length : int, default=None
+        Hop between frames; None means ``n_fft // 4`` (where the Hann
+        analysis and synthesis windows overlap-add to a constant).
+    n_bands : int, default=400
+        Number of log-spaced bands of the ELC-weighted spectrum.
+    fmin, fmax : float, default=(20.0, 20000.0)
+        Band range in Hz (``fmax`` is capped at ``sr / 2``).
+    phon : float, default=80.0
+        Monitoring level of the equal-loudness weighting.
+    smoothing : float, default=1.0
+        Width in octaves of the smoothing across bands.
+    smoothing_method : {"median", "mean"}, default="median"
+        Running median (robust to the resonances themselves) or mean; see
+        :func:`sk_reseq.spectral.smooth_bands`.
+    averaging : float, default=0.5
+        The detector reads the power spectrum averaged over this many
+        seconds of frames up to the current one (causal); 0 uses each frame
+        alone. The paper's equalizer works on 0.5 s windows.
+    link_channels : bool, default=True
+        True: one gain curve from the channels' summed power, applied to all
+        channels (keeps the stereo image). False: one curve per channel.
+    mix : float in [0, 1], default=1.0
+        Dry/wet proportion: ``mix * equalized + (1 - mix) * input``.
+    output : {"equalized", "delta"}, default="equalized"
+        ``"delta"`` returns what the equalizer removes, ``input - equalized``.
+
+    Attributes
+    ----------
+    latency_ : int
+        Delay in samples of :meth:`process_block`'s output (``n_fft - 1``).
+    n_fft_ : int
+    hop_length_ : int
+    band_centers_ : np.ndarray [shape=(n_bands,)]
+
+    See Also
+    --------
+    sk_reseq.preprocessing.ELCSpectrum : the same analysis on audio windows.
+    sk_reseq.preprocessing.ResonanceDetector : resonances from band levels.
+
+    Notes
+    -----
+    Streaming (:meth:`process_block`) and offline (:meth:`transform`)
+    processing run the same engine and give the same output: the streamed
+    output is the offline output delayed by :attr:`latency_` samples.
+
+    Integer PCM input is converted to float by :func:`sk_reseq._validation.pcm_to_float`
+    (``x / 2 ** (bits - 1)``) and converted back, rounded and clipped, so
+    the output has the input's dtype.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_reseq.equalizer import ResonanceEqualizer
+    >>> rng = np.random.default_rng(0)
+    >>> x = 0.1 * rng.standard_normal((2, 44100)).astype(np.float32)
+    >>> y = ResonanceEqualizer(factor=0.5).fit_transform(x)
+    >>> y.shape, y.dtype
+    ((2, 44100), dtype('float32'))
+    >>> bool(np.allclose(ResonanceEqualizer(factor=0.0).fit_transform(x), x, atol=1e-5))
+    True
+    """
+
+    _parameter_constraints: dict = {
+        "factor": [Interval(Real, 0, 1, closed="both"), "array-like"],
+        "factor_rate": [Interval(Real, 0, None, closed="neither"), None],
+        "sr": [Interval(Real, 0, None, closed="neither")],
+        "n_fft": [Interval(Integral, 16, None, closed="left"), None],
+        "hop_length": [Interval(Integral, 1, None, closed="left"), None],
+        "n_bands": [Interval(Integral, 2, None, closed="left")],
+        "fmin": [Interval(Real, 0, None, closed="neither")],
+        "fmax": [Interval(Real, 0, None, closed="neither")],
+        "phon": [Interval(Real, 0, 100, closed="both")],
+        "smoothing": [Interval(Real, 0, None, closed="neither")],
+        "smoothing_method": [StrOptions({"median", "mean"})],
+        "averaging": [Interval(Real, 0, None, closed="left")],
+        "link_channels": ["boolean"],
+        "mix": [Interval(Real, 0, 1, closed="both")],
+        "output": [StrOptions({"equalized", "delta"})],
+    }
+
+    def __init__(
+        self,
+        factor=0.5,
+        *,
+        factor_rate=None,
+        sr=44100,
+        n_fft=None,
+        hop_length=None,
+        n_bands=N_BANDS,
+        fmin=20.0,
+        fmax=20000.0,
+        phon=80.0,
+        smoothing=1.0,
+        smoothing_method="median",
+        averaging=0.5,
+        link_channels=True,
+        mix=1.0,
+        output="equalized",
+    ):
+        self.factor = factor
+        self.factor_rate = factor_rate
+        self.sr = sr
+        self.n_fft = n_fft
+        self.hop_length = hop_length
+        self.n_bands = n_bands
+        self.fmin = fmin
+        self.fmax = fmax
+        self.phon = phon
+        self.smoothing = smoothing
+        self.smoothing_method = smoothing_method
+        self.averaging = averaging
+        self.link_channels = link_channels
+        self.mix = mix
+        self.output = output
+
+    # -- configuration -------------------------------------------------
+
+    def _configure(self):
+        """Validate parameters and derive the framing (cheap, cached layout)."""
+        self._validate_params()
+        check_factor(self.factor)
+        n_fft = default_n_fft(self.sr) if self.n_fft is None else int(self.n_fft)
+        hop = n_fft // 4 if self.hop_length is None else int(self.hop_length)
+        if hop > n_fft or n_fft % hop:
+            raise ValueError(
+                f"hop_length must divide n_fft and be at most n_fft; got hop_length={hop}, "
+                f"n_fft={n_fft}."
+            )
+        span = self.averaging * self.sr
+        averaging_frames = max(1, int(round((span - n_fft) / hop)) + 1)
+        layout = _layout(float(self.sr), n_fft, int(self.n_bands), float(self.fmin),
+                         float(self.fmax), float(self.phon))
+        return n_fft, hop, averaging_frames, layout
+
+    def fit(self, X=None, y=None):
+        """Validate the parameters; the equalizer learns nothing from data.
+
+        Parameters
+        ----------
+        X : ignored
+        y : ignored
+
+        Returns
+        -------
+        self : ResonanceEqualizer
+        """
+        n_fft, hop, _, layout = self._configure()
+        self.n_fft_ = n_fft
+        self.hop_length_ = hop
+        self.latency_ = n_fft - 1
+        self.band_centers_ = layout.centers
+        self._stream = None
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.requires_fit = False
+        tags.input_tags.three_d_array = True
+        tags.input_tags.two_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    # -- framing helpers -----------------------------------------------
+
+    def n_frames(self, n_samples):
+        """Number of analysis frames for a track of ``n_samples`` samples.
+
+        This is the length a per-frame ``factor`` array must have.
+
+        Examples
+        --------
+        >>> from sk_reseq.equalizer import ResonanceEqualizer
+        >>> ResonanceEqualizer(sr=44100).n_frames(44100)
+        47
+        """
+        n_fft, hop, _, _ = self._configure()
+        return -(-(int(n_samples) + n_fft - hop) // hop)
+
+    def frame_times(self, n_samples):
+        """Centre time in seconds of each analysis frame.
+
+        Examples
+        --------
+        >>> from sk_reseq.equalizer import ResonanceEqualizer
+        >>> ResonanceEqualizer(sr=44100).frame_times(44100)[:2].round(4).tolist()
+        [-0.0232, 0.0]
+        """
+        n_fft, hop, _, _ = self._configure()
+        j = np.arange(self.n_frames(n_samples))
+        return (j * hop + n_fft / 2 - (n_fft - hop)) / self.sr
+
+    def _factor_function(self, factor, n_fft, hop, n_frames=None):
+        factor = check_factor(factor)
+        if np.ndim(factor) == 0:
+            return lambda idx: np.full(len(idx), factor)
+        factor = np.asarray(factor, dtype=np.float64)
+        if self.factor_rate is None:
+            if n_frames is not None and len(factor) != n_frames:
+                raise ValueError(
+                    f"factor has {len(factor)} values but the audio has {n_frames} analysis "
+                    "frames; give one value per frame (see n_frames()) or set factor_rate."
+                )
+            return lambda idx: factor[np.minimum(idx, len(factor) - 1)]
+        rate = float(self.factor_rate)
+
+        def at(idx):
+            centre = (idx * hop + n_fft / 2 - (n_fft - hop)) / self.sr
+            pos = np.clip(np.floor(centre * rate).astype(np.int64), 0, len(factor) - 1)
+            return factor[pos]
+
+        return at
+
+    # -- offline processing --------------------------------------------
+
+    def _engine(self, n_channels, factor, n_frames, recorder, dtype):
+        n_fft, hop, averaging_frames, layout = self._configure()
+        return STFTEqualizerEngine(
+            n_channels,
+            layout,
+            hop,
+            averaging_frames,
+            self.smoothing,
+            self.smoothing_method,
+            self.link_channels,
+            self._factor_function(factor, n_fft, hop, n_frames),
+            mix=self.mix,
+            output=self.output,
+            recorder=recorder,
+            dtype=dtype,
+        )
+
+    def _process_track(self, x, factor, recorder=None, progress=None):
+        """Equalize one float track (channels, samples); returns same dtype."""
+        n_fft, hop, _, _ = self._configure()
+        dtype = np.float64 if x.dtype == np.float64 else np.float32
+        n_channels, n = x.shape
+        engine = self._engine(n_channels, factor, self.n_frames(n), recorder, dtype)
+        out = np.empty((n_channels, n), dtype=dtype)
+        skip = n_fft - hop  # leading output that belongs to the implicit zero padding
+        total = -(-(n + n_fft - hop) // hop) * hop  # input incl. trailing zeros
+        written = 0
+        chunk = _CHUNK_HOPS * hop
+        for start in range(0, total, chunk):
+            stop = min(start + chunk, total)
+            block = x[:, start:min(stop, n)]
+            if stop > n:
+                pad = np.zeros((n_channels, stop - max(start, n)), dtype=dtype)
+                block = np.concatenate([block, pad], axis=1)
+            piece = engine.push(block)
+            lo = max(skip - written, 0)
+            take = piece[:, lo:]
+            pos = written + lo - skip
+            m = min(take.shape[1], n - pos)
+            if m > 0:
+                out[:, pos : pos + m] = take[:, :m]
+            written += piece.shape[1]
+            if progress is not None:
+                progress(stop - start)
+        return out
+
+    def equalize(self, X, factor=None, *, return_analysis=False, progress=None):
+        """Equalize one track (or a batch), optionally returning the analysis.
+
+        Parameters
+        ----------
+        X : np.ndarray [shape=(channels, samples), (samples,) or (n, channels, samples)]
+            Float or integer PCM audio at ``sr``.
+        factor : float or array-like, optional
+            Overrides the ``factor`` parameter for this call.
+        return_analysis : bool, default=False
+            Also return a :class:`~sklearn.utils.Bunch` with, per analysis
+            frame, ``levels`` (ELC-weighted band levels, dB), ``smoothed``,
+            ``resonances`` and ``gain_db`` (float32, shape ``(frames, bands)``
+            or ``(frames, channels, bands)`` when channels are not linked),
+            ``power`` (the frames' power spectra, summed over linked
+            channels), their means over frames (``mean_levels``, ...),
+            ``times`` (frame centres, s), ``band_centers`` and ``layout``.
+            Only for a single track.
+        progress : callable, optional
+            Called with the number of input samples processed after each chunk
+            (e.g. ``tqdm.update``).
+
+        Returns
+        -------
+        y : np.ndarray, same shape and dtype as ``X``
+        analysis : Bunch, only if ``return_analysis``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sk_reseq.equalizer import ResonanceEqualizer
+        >>> x = np.random.default_rng(0).standard_normal((1, 22050)).astype(np.float32)
+        >>> y, a = ResonanceEqualizer(sr=22050).equalize(x, return_analysis=True)
+        >>> a.levels.shape[1], a.levels.shape[0] == len(a.times)
+        (400, True)
+        """
+        original = np.asarray(X) if not isinstance(X, (str, bytes)) else X
+        x = check_audio(X, name="X", allow_batch=True)
+        factor = self.factor if factor is None else factor
+        dtype = original.dtype if np.issubdtype(original.dtype, np.integer) else None
+        squeeze = original.ndim == 1
+        if x.ndim == 3:
+            if return_analysis:
+                raise ValueError("return_analysis=True needs a single track, not a batch.")
+            y = np.stack([self._process_track(clip, factor) for clip in x])
+            return self._restore(y, dtype, squeeze)
+        recorder = _Recorder(keep_frames=True) if return_analysis else None
+        y = self._restore(self._process_track(x, factor, recorder, progress), dtype, squeeze)
+        if not return_analysis:
+            return y
+        return y, self._analysis_bunch(recorder, x.shape[1])
+
+    @staticmethod
+    def _restore(y, int_dtype, squeeze):
+        if int_dtype is not None:
+            y = float_to_pcm(y, int_dtype)
+        return y[0] if squeeze else y
+
+    def _analysis_bunch(self, recorder, n_samples):
+        _, _, _, layout = self._configure()
+        frames = {k: np.concatenate(v) for k, v in recorder.frames.items()}
+        means = {f"mean_{k}": v / max(recorder.count, 1) for k, v in recorder.sums.items()}
+        return Bunch(
+            **frames,
+            **means,
+            times=self.frame_times(n_samples),
+            band_centers=layout.centers,
+            layout=layout,
+        )
+
+    def analyze(self, X):
+        """The detector's per-frame analysis of one track, without equalizing.
+
+        Equivalent to ``equalize(X, factor=0, return_analysis=True)[1]`` with
+        resonances computed as usual (the gains then refer to ``factor``).
+
+        Returns
+        -------
+        analysis : Bunch
+            See :meth:`equalize`.
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sk_reseq.equalizer import ResonanceEqualizer
+        >>> x = np.random.default_rng(0).standard_normal((2, 22050)).astype(np.float32)
+        >>> a = ResonanceEqualizer(sr=22050).analyze(x)
+        >>> a.resonances.shape[1], float(a.resonances.min())
+        (400, 0.0)
+        """
+        return self.equalize(X, return_analysis=True)[1]
+
+    def resonance_frames(self, X):
+        """Alias of :meth:`analyze`, kept for the simulated listening panel."""
+        return self.analyze(X)
+
+    def transform(self, X):
+        """Equalize audio.
+
+        Parameters
+        ----------
+        X : np.ndarray [shape=(channels, samples) or (n, channels, samples)]
+            One track or a batch of equal-length clips, at ``sr``.
+
+        Returns
+        -------
+        Xt : np.ndarray, same shape and dtype as ``X``
+        """
+        return self.equalize(X)
+
+    # -- streaming -----------------------------------------------------
+
+    def process_block(self, block):
+        """Equalize the next block of a stream; returns as many samples.
+
+        The output is the offline output delayed by :attr:`latency_`
+        samples (``n_fft - 1``), whatever the block sizes. A time-varying
+        ``factor`` is indexed by the stream's frame count. Call
+        :meth:`reset` to start a new stream and :meth:`flush` at its end.
+
+        Parameters
+        ----------
+        block : np.ndarray [shape=(channels, m)]
+            Float audio (``m`` may be 0); the channel count is fixed by the
+            first block.
+
+        Returns
+        -------
+        out : np.ndarray [shape=(channels, m)], float32
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sk_reseq.equalizer import ResonanceEqualizer
+        >>> eq = ResonanceEqualizer(factor=0.0, sr=22050).fit()
+        >>> x = np.random.default_rng(0).standard_normal((1, 8000)).astype(np.float32)
+        >>> out = np.concatenate([eq.process_block(b) for b in np.array_split(x, 7, axis=1)]
+        ...                      + [eq.flush()], axis=1)
+        >>> bool(np.allclose(out[:, eq.latency_:], x, atol=1e-5))
+        True
+        """
+        if not hasattr(self, "latency_"):
+            self.fit()
+        block = np.asarray(block)
+        if block.ndim == 1:
+            block = block[None, :]
+        if block.ndim != 2:
+            raise AudioValueError(
+                f"block must have shape (channels, samples); got {block.ndim} dimensions."
+            )
+        if block.shape[1] and not np.all(np.isfinite(block)):
+            raise AudioValueError("block contains NaN or infinite samples; audio must be finite.")
+        if self._stream is None:
+            self._stream = self._engine(block.shape[0], self.factor, None, None, np.float32)
+            hop = self.hop_length_
+            self._pending = np.zeros((block.shape[0], hop - 1), dtype=np.float32)
+        elif block.shape[0] != self._stream.n_channels:
+            raise AudioValueError(
+                f"block has {block.shape[0]} channels but the stream started with "
+                f"{self._stream.n_channels}; call reset() to start a new stream."
+            )
+        produced = self._stream.push(block.astype(np.float32, copy=False))
+        pending = np.concatenate([self._pending, produced], axis=1)
+        m = block.shape[1]
+        self._pending = pending[:, m:]
+        return pending[:, :m]
+
+    def flush(self):
+        """End the stream: return the last :attr:`latency_` samples and reset."""
+        if getattr(self, "_stream", None) is None:
+            return np.zeros((0, 0), dtype=np.float32)
+        n_channels = self._stream.n_channels
+        tail = self.process_block(np.zeros((n_channels, self.latency_), dtype=np.float32))
+        self.reset()
+        return tail
+
+    def reset(self):
+        """Forget the stream state; the next block starts a new stream."""
+        self._stream = None
+        return self
