@@ -1,0 +1,106 @@
+"""``sk-reseq listen prepare|serve|export``: run the paper's listening test."""
+
+import ipaddress
+
+# sk_reseq.listen needs the `listen` extra (starlette, uvicorn, pyloudnorm): it is
+# imported inside the commands so that `sk-reseq --help` works without it.
+
+
+def _prepare(args):
+    from ..listen import prepare_panel
+
+    manifest = prepare_panel(
+        args.audio_dir, args.panel_dir, target_lufs=args.target_lufs,
+        peak_ceiling_dbfs=args.peak_ceiling, codec=args.codec, quality=args.quality,
+        noise_seconds=args.noise_seconds, silence_seconds=args.silence_seconds,
+        progress=not args.quiet,
+    )
+    limited = [t["id"] for t in manifest["tracks"] if t["peak_limited"]]
+    print(f"{len(manifest['tracks'])} tracks in {args.panel_dir} "
+          f"({len(manifest['rendered'])} rendered, {len(manifest['skipped'])} already done); "
+          f"target {manifest['target_lufs']:g} LUFS, {len(manifest['factors'])} variants each, "
+          f"{manifest['codec']}.")
+    if limited:
+        print(f"Peak guard lowered {len(limited)} track(s) below the target: {', '.join(limited)}")
+    return 0
+
+
+def _is_loopback(host):
+    if host == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def _serve(args):
+    import uvicorn
+
+    from ..listen import create_app
+
+    app = create_app(args.panel_dir, db_path=args.db, session_size=args.session_size)
+    if not _is_loopback(args.host):
+        print(f"Warning: listening on {args.host}: anyone who can reach this address can post ratings.")
+    print(f"Listening test on http://{args.host}:{args.port}/  (Ctrl+C to stop)")
+    uvicorn.run(app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning")
+    return 0
+
+
+def _export(args):
+    from ..listen import export_ratings
+
+    frame = export_ratings(args.panel_dir, args.ratings_csv, db_path=args.db)
+    declined = int(frame["rating"].isna().sum())
+    print(f"Wrote {len(frame)} ratings ({declined} declined) of {frame['rater'].nunique()} rater(s) "
+          f"on {frame['track'].nunique()} track(s) to {args.ratings_csv}")
+    return 0
+
+
+def register(subparsers):
+    """Add the ``listen`` command and its sub-commands."""
+    parser = subparsers.add_parser(
+        "listen", help="run the listening test (prepare a panel, serve it, export ratings)",
+        description="The paper's listening test (section 3.3) as a web app.")
+    sub = parser.add_subparsers(dest="listen_command", metavar="STEP")
+    sub.required = True
+
+    p = sub.add_parser("prepare", help="loudness-align tracks and render their 17 variants",
+                       description="Loudness-align every audio file of AUDIO_DIR (ITU-R BS.1770), render "
+                                   "it at the 17 attenuation factors with the resonance equalizer and "
+                                   "write PANEL_DIR (resumable: finished tracks are skipped).")
+    p.add_argument("audio_dir", metavar="AUDIO_DIR")
+    p.add_argument("panel_dir", metavar="PANEL_DIR")
+    p.add_argument("--target-lufs", type=float, default=-23.0,
+                   help="integrated loudness target in LUFS (default: -23, EBU R128)")
+    p.add_argument("--peak-ceiling", type=float, default=-1.0,
+                   help="highest sample peak in dBFS; louder tracks are lowered (default: -1)")
+    p.add_argument("--codec", choices=["flac", "vorbis"], default="flac",
+                   help="flac: lossless 16-bit (default); vorbis: ~5x smaller, lossy")
+    p.add_argument("--quality", type=float, default=0.9, help="Vorbis quality in (0, 1] (default: 0.9)")
+    p.add_argument("--noise-seconds", type=float, default=10.0,
+                   help="pink-noise reference between tracks, seconds (default: 10, as in the paper)")
+    p.add_argument("--silence-seconds", type=float, default=0.5,
+                   help="silence before and after the noise, seconds (default: 0.5)")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
+    p.set_defaults(func=_prepare)
+
+    p = sub.add_parser("serve", help="serve the listening test in the browser",
+                       description="Serve the listening test of PANEL_DIR; ratings go to "
+                                   "PANEL_DIR/ratings.sqlite.")
+    p.add_argument("panel_dir", metavar="PANEL_DIR")
+    p.add_argument("--host", default="127.0.0.1",
+                   help="address to bind (default: 127.0.0.1, this machine only)")
+    p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
+    p.add_argument("--db", default=None, help="ratings database (default: PANEL_DIR/ratings.sqlite)")
+    p.add_argument("--session-size", type=int, default=50,
+                   help="tracks per session before a break (default: 50)")
+    p.set_defaults(func=_serve)
+
+    p = sub.add_parser("export", help="write the ratings as a long-format CSV",
+                       description="Write the ratings of PANEL_DIR as RATINGS.csv (track,rater,rating; "
+                                   "empty rating = declined), the format load_ratings reads.")
+    p.add_argument("panel_dir", metavar="PANEL_DIR")
+    p.add_argument("ratings_csv", metavar="RATINGS.csv")
+    p.add_argument("--db", default=None, help="ratings database (default: PANEL_DIR/ratings.sqlite)")
+    p.set_defaults(func=_export)

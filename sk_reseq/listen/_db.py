@@ -1,0 +1,220 @@
+"""SQLite store of the listening test: raters, their track order, their ratings.
+
+One row per (track, rater) in ``ratings`` (``UNIQUE(track, rater)``);
+``rating`` is NULL when the rater declined ("none acceptable"). Every write
+is one ``BEGIN IMMEDIATE`` transaction on its own connection, so concurrent
+requests (the server runs handlers in a thread pool) serialise on SQLite's
+write lock instead of racing; WAL mode lets readers go on meanwhile.
+
+Re-rating a track **updates** its row: the latest answer wins, ``created_at``
+keeps the first answer's time, ``updated_at`` the latest and ``n_answers``
+counts the answers. A client that retries a request after a lost response
+thus gets the same row, never a duplicate.
+"""
+
+import hashlib
+import json
+import logging
+import re
+import sqlite3
+from contextlib import contextmanager
+from datetime import datetime, timezone
+
+import numpy as np
+
+__all__ = ["RatingStore", "check_rater_id", "rater_seed"]
+
+logger = logging.getLogger(__name__)
+
+_RATER_ID = re.compile(r"^[A-Za-z0-9][A-Za-z0-9 ._@-]{0,63}$")
+
+_SCHEMA = """
+CREATE TABLE IF NOT EXISTS raters (
+    rater       TEXT PRIMARY KEY,
+    seed        INTEGER NOT NULL,
+    track_order TEXT NOT NULL,          -- JSON list of track ids
+    created_at  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS ratings (
+    id          INTEGER PRIMARY KEY,
+    track       TEXT NOT NULL,
+    rater       TEXT NOT NULL REFERENCES raters(rater),
+    rating      REAL,                   -- NULL = declined ("none acceptable")
+    created_at  TEXT NOT NULL,
+    updated_at  TEXT NOT NULL,
+    n_answers   INTEGER NOT NULL DEFAULT 1,
+    UNIQUE (track, rater),
+    CHECK (rating IS NULL OR (rating >= 0.0 AND rating <= 1.0))
+);
+"""
+
+
+def _now():
+    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+
+
+def check_rater_id(rater):
+    """Return ``rater`` stripped if it is a valid rater identifier, else raise ValueError.
+
+    Identifiers are 1 to 64 characters: letters, digits, space and ``._@-``,
+    starting with a letter or digit.
+
+    Examples
+    --------
+    >>> from sk_reseq.listen import check_rater_id
+    >>> check_rater_id("  engineer-07 ")
+    'engineer-07'
+    """
+    if not isinstance(rater, str):
+        raise TypeError(f"rater must be a string, got {type(rater).__name__}.")
+    stripped = rater.strip()
+    if not _RATER_ID.match(stripped):
+        raise ValueError(
+            f"rater {rater!r} is not a valid identifier: use 1 to 64 letters, digits, "
+            "spaces or ._@- characters, starting with a letter or digit."
+        )
+    return stripped
+
+
+def rater_seed(rater):
+    """A stable 32-bit seed derived from the rater's identifier (SHA-256).
+
+    Examples
+    --------
+    >>> from sk_reseq.listen import rater_seed
+    >>> rater_seed("alice") == rater_seed("alice") != rater_seed("bob")
+    True
+    """
+    return int.from_bytes(hashlib.sha256(rater.encode("utf-8")).digest()[:4], "big")
+
+
+class RatingStore:
+    """The listening test's SQLite database.
+
+    Parameters
+    ----------
+    path : str or path-like
+        Database file (created with its tables when missing).
+
+    Examples
+    --------
+    >>> import tempfile, os
+    >>> from sk_reseq.listen import RatingStore
+    >>> store = RatingStore(os.path.join(tempfile.mkdtemp(), "ratings.sqlite"))
+    >>> order = store.register("alice", ["t1", "t2", "t3"])
+    >>> sorted(order)
+    ['t1', 't2', 't3']
+    >>> store.rate("alice", "t2", 0.25)
+    False
+    >>> store.rate("alice", "t3", None)  # declined
+    False
+    >>> store.ratings("alice")
+    {'t2': 0.25, 't3': None}
+    """
+
+    def __init__(self, path):
+        self.path = str(path)
+        con = self._connect()
+        try:
+            con.executescript(_SCHEMA)
+        finally:
+            con.close()
+
+    def _connect(self):
+        con = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
+        con.execute("PRAGMA journal_mode=WAL")
+        con.execute("PRAGMA foreign_keys=ON")
+        return con
+
+    @contextmanager
+    def _transaction(self):
+        con = self._connect()
+        try:
+            con.execute("BEGIN IMMEDIATE")
+            try:
+                yield con
+            except BaseException:
+                con.execute("ROLLBACK")
+                raise
+            con.execute("COMMIT")
+        finally:
+            con.close()
+
+    def register(self, rater, tracks):
+        """Create ``rater`` if new and return their track order.
+
+        A new rater's order is a permutation of ``tracks`` drawn with
+        :func:`rater_seed`; it is stored, so later changes to the panel do
+        not reshuffle it (see :meth:`order`).
+        """
+        rater = check_rater_id(rater)
+        tracks = list(tracks)
+        with self._transaction() as con:
+            if con.execute("SELECT 1 FROM raters WHERE rater = ?", (rater,)).fetchone() is None:
+                seed = rater_seed(rater)
+                order = [tracks[i] for i in np.random.default_rng(seed).permutation(len(tracks))]
+                con.execute("INSERT INTO raters (rater, seed, track_order, created_at) VALUES (?, ?, ?, ?)",
+                            (rater, seed, json.dumps(order), _now()))
+                logger.info("new rater %s", rater)
+        return self.order(rater, tracks)
+
+    def order(self, rater, tracks):
+        """The stored track order of ``rater``, restricted to ``tracks``.
+
+        Tracks added to the panel after the rater registered are appended in
+        an order drawn from the rater's seed; tracks no longer in ``tracks``
+        are left out. Raises KeyError for an unknown rater.
+        """
+        con = self._connect()
+        try:
+            row = con.execute("SELECT seed, track_order FROM raters WHERE rater = ?", (rater,)).fetchone()
+        finally:
+            con.close()
+        if row is None:
+            raise KeyError(rater)
+        seed, stored = row[0], json.loads(row[1])
+        known = set(tracks)
+        order = [t for t in stored if t in known]
+        new = sorted(known.difference(stored))
+        return order + [new[i] for i in np.random.default_rng(seed).permutation(len(new))]
+
+    def rate(self, rater, track, rating):
+        """Store (or update) one answer; ``rating=None`` means declined.
+
+        Returns True when an earlier answer of this rater for this track was
+        replaced. Raises KeyError for a rater who has not registered.
+        """
+        now = _now()
+        with self._transaction() as con:
+            if con.execute("SELECT 1 FROM raters WHERE rater = ?", (rater,)).fetchone() is None:
+                raise KeyError(rater)
+            existed = con.execute("SELECT 1 FROM ratings WHERE track = ? AND rater = ?",
+                                  (track, rater)).fetchone() is not None
+            con.execute(
+                "INSERT INTO ratings (track, rater, rating, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "ON CONFLICT (track, rater) DO UPDATE SET rating = excluded.rating, "
+                "updated_at = excluded.updated_at, n_answers = n_answers + 1",
+                (track, rater, rating, now, now),
+            )
+        return existed
+
+    def ratings(self, rater):
+        """``{track: rating}`` of one rater (None = declined)."""
+        con = self._connect()
+        try:
+            rows = con.execute("SELECT track, rating FROM ratings WHERE rater = ? ORDER BY id",
+                               (rater,)).fetchall()
+        finally:
+            con.close()
+        return dict(rows)
+
+    def rows(self):
+        """Every answer as dicts (track, rater, rating, created_at, updated_at, n_answers)."""
+        con = self._connect()
+        con.row_factory = sqlite3.Row
+        try:
+            rows = con.execute("SELECT track, rater, rating, created_at, updated_at, n_answers "
+                               "FROM ratings ORDER BY rater, track").fetchall()
+        finally:
+            con.close()
+        return [dict(r) for r in rows]
