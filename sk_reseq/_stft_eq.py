@@ -57,6 +57,8 @@ class STFTEqualizerEngine:
     smoothing : float
         Smoothing width in octaves.
     smoothing_method : str
+    threshold : float
+        Excess in dB below which nothing counts as a resonance.
     link : bool
         One gain curve from the channels' summed power (True) or one per channel.
     factor_at : callable
@@ -68,7 +70,8 @@ class STFTEqualizerEngine:
     """
 
     def __init__(self, n_channels, layout, hop, averaging_frames, smoothing, smoothing_method,
-                 link, factor_at, mix=1.0, output="equalized", recorder=None, dtype=np.float32):
+                 threshold, link, factor_at, mix=1.0, output="equalized", recorder=None,
+                 dtype=np.float32):
         self.n_channels = n_channels
         self.layout = layout
         self.n_fft = layout.n_fft
@@ -77,6 +80,7 @@ class STFTEqualizerEngine:
         self.averaging_frames = averaging_frames
         self.smoothing = smoothing
         self.smoothing_method = smoothing_method
+        self.threshold = threshold
         self.link = link
         self.factor_at = factor_at
         self.mix = mix
@@ -150,8 +154,9 @@ class STFTEqualizerEngine:
         factors = np.asarray(self.factor_at(np.arange(self._frame, self._frame + len(power))),
                              dtype=np.float64)
         factors = factors.reshape((-1,) + (1,) * (levels.ndim - 1))
-        smoothed, res, gains_db = self.layout.analyze(levels, self.smoothing, factors,
-                                                      self.smoothing_method)
+        smoothed, res, gains_db = self.layout.analyze(
+            levels, self.smoothing, factors, self.smoothing_method, self.threshold
+        )
         if self.recorder is not None:
             self.recorder.add(power, levels, smoothed, res, gains_db)
         scale = self.layout.scale_factors(gains_db)

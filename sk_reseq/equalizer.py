@@ -77,6 +77,14 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
     smoothing_method : {"median", "mean"}, default="median"
         Running median (robust to the resonances themselves) or mean; see
         :func:`sk_reseq.spectral.smooth_bands`.
+    threshold : float, default=1.0
+        Excess over the smoothed curve, in dB, that does not count as a
+        resonance: ``resonance = max(levels - smoothed - threshold, 0)``.
+        The paper's detector is ``threshold=0``; the default of 1 dB keeps
+        the equalizer from carving the random +-1 dB fluctuations of a
+        half-second spectrum estimate (audible as "musical noise" on
+        noise-like material) while a real resonance loses only 1 dB of
+        its correction.
     averaging : float, default=0.5
         The detector reads the power spectrum averaged over this many
         seconds of frames up to the current one (causal); 0 uses each frame
@@ -137,6 +145,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         "phon": [Interval(Real, 0, 100, closed="both")],
         "smoothing": [Interval(Real, 0, None, closed="neither")],
         "smoothing_method": [StrOptions({"median", "mean"})],
+        "threshold": [Interval(Real, 0, None, closed="left")],
         "averaging": [Interval(Real, 0, None, closed="left")],
         "link_channels": ["boolean"],
         "mix": [Interval(Real, 0, 1, closed="both")],
@@ -157,6 +166,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         phon=80.0,
         smoothing=1.0,
         smoothing_method="median",
+        threshold=1.0,
         averaging=0.5,
         link_channels=True,
         mix=1.0,
@@ -173,6 +183,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         self.phon = phon
         self.smoothing = smoothing
         self.smoothing_method = smoothing_method
+        self.threshold = threshold
         self.averaging = averaging
         self.link_channels = link_channels
         self.mix = mix
@@ -286,6 +297,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
             averaging_frames,
             self.smoothing,
             self.smoothing_method,
+            self.threshold,
             self.link_channels,
             self._factor_function(factor, n_fft, hop, n_frames),
             mix=self.mix,

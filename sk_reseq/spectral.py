@@ -12,7 +12,8 @@ The chain, per analysis frame:
    in dB, plus the ISO 226 weighting at 80 phon (:func:`band_levels`).
 3. ``smoothed`` (g): ``levels`` smoothed over a sliding window of
    ``smoothing`` octaves, a running median by default (:func:`smooth_bands`).
-4. ``resonances`` (h, i): ``max(levels - smoothed, 0)`` (:func:`resonances`).
+4. ``resonances`` (h, i): ``max(levels - smoothed - threshold, 0)``
+   (:func:`resonances`; the paper's detector has ``threshold=0``).
 5. ``gain`` (l, m): ``-factor * resonances`` in dB, interpolated back to the
    DFT bins and turned into linear scale factors in (0, 1]
    (:func:`bin_gains`).
@@ -281,8 +282,13 @@ def smooth_bands(levels, width, bands_per_octave, method="median"):
     raise ValueError(f"smoothing method must be 'median' or 'mean', got {method!r}.")
 
 
-def resonances(levels, smoothed):
-    """Resonance magnitudes ``max(levels - smoothed, 0)`` in dB (Fig. 1 h, i).
+def resonances(levels, smoothed, threshold=0.0):
+    """Resonance magnitudes ``max(levels - smoothed - threshold, 0)`` in dB (Fig. 1 h, i).
+
+    The paper's detector is ``threshold=0``. A small positive threshold
+    ignores the excess that estimation noise alone produces (a band level
+    read from half a second of audio fluctuates by about 1 dB), which
+    would otherwise be "attenuated" at random bins in every frame.
 
     Examples
     --------
@@ -290,8 +296,10 @@ def resonances(levels, smoothed):
     >>> from sk_reseq.spectral import resonances
     >>> resonances(np.array([1.0, 5.0]), np.array([2.0, 2.0])).tolist()
     [0.0, 3.0]
+    >>> resonances(np.array([1.0, 5.0]), np.array([2.0, 2.0]), threshold=1.0).tolist()
+    [0.0, 2.0]
     """
-    return np.maximum(np.asarray(levels) - smoothed, 0.0)
+    return np.maximum(np.asarray(levels) - smoothed - threshold, 0.0)
 
 
 def gain_db(resonance, factor):
@@ -416,10 +424,10 @@ class BandLayout:
         """ELC-weighted band levels in dB of power spectra ``(..., n_bins)``."""
         return band_levels(power, self.band_matrix, self.weights_db)
 
-    def analyze(self, levels, smoothing, factor, method="median"):
+    def analyze(self, levels, smoothing, factor, method="median", threshold=0.0):
         """Smoothed curve, resonances and band gains (dB) from ``levels``."""
         smoothed = smooth_bands(levels, smoothing, self.bands_per_octave, method)
-        res = resonances(levels, smoothed)
+        res = resonances(levels, smoothed, threshold)
         return smoothed, res, gain_db(res, factor)
 
     def scale_factors(self, gains_db):
