@@ -1,0 +1,62 @@
+"""Figures of a model comparison (the paper's Fig. 6)."""
+
+__all__ = ["plot_msbe_boxplot"]
+
+
+def plot_msbe_boxplot(scores, *, ax=None, dv="msbe", within="model", subject="run", order=None):
+    """Boxplots of the mean MSBE per run for each model (the paper's Fig. 6).
+
+    Each box shows the distribution over runs of a model's score (averaged
+    per run first); the line in the box is the median, the triangle the mean.
+
+    Parameters
+    ----------
+    scores : pandas.DataFrame
+        Tidy scores, one row per (model, run), e.g. from
+        :func:`sk_reseq.model_selection.compare_estimators`.
+    ax : matplotlib.axes.Axes, default=None
+        Axes to draw on; a new figure when None.
+    dv, within, subject : str, default=("msbe", "model", "run")
+        Columns of the score, the model and the run.
+    order : list of str, default=None
+        Models to show, in this order; all, in order of appearance, when None.
+
+    Returns
+    -------
+    ax : matplotlib.axes.Axes
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from sk_reseq.plotting import plot_msbe_boxplot
+    >>> scores = pd.DataFrame({"model": ["baseline"] * 3 + ["FFN"] * 3, "run": [0, 1, 2] * 2,
+    ...                        "msbe": [0.30, 0.25, 0.28, 0.20, 0.18, 0.21]})
+    >>> ax = plot_msbe_boxplot(scores)
+    >>> [t.get_text() for t in ax.get_xticklabels()]
+    ['baseline', 'FFN']
+    """
+    import matplotlib.pyplot as plt
+
+    from ..stats._comparison import _per_run
+
+    table = _per_run(scores, dv, within, subject)
+    if order is not None:
+        unknown = [m for m in order if m not in table.columns]
+        if unknown:
+            raise ValueError(f"order has unknown model(s) {unknown}; models are {list(table.columns)}.")
+        table = table[list(order)]
+    if ax is None:
+        _, ax = plt.subplots(figsize=(1.6 + 1.4 * table.shape[1], 4.0))
+    ax.boxplot(
+        [table[m].to_numpy() for m in table.columns],
+        tick_labels=[str(m) for m in table.columns],
+        showmeans=True,
+        meanprops={"marker": "^", "markerfacecolor": "black", "markeredgecolor": "black"},
+        medianprops={"color": "black"},
+    )
+    ax.set_xlabel("Model")
+    ax.set_ylabel(r"Mean $MSBE^{(35,65)}$ per run" if dv == "msbe" else f"Mean {dv} per run")
+    ax.grid(axis="y", alpha=0.3)
+    return ax
