@@ -184,20 +184,17 @@ def create_app(panel_dir, *, db_path=None, session_size=50):
     Examples
     --------
     >>> import tempfile, pathlib, numpy as np
-    >>> from starlette.testclient import TestClient
     >>> from sk_reseq.audio import save_audio
     >>> from sk_reseq.listen import create_app, prepare_panel
     >>> src, panel = pathlib.Path(tempfile.mkdtemp()), pathlib.Path(tempfile.mkdtemp())
     >>> save_audio(src / "a.wav", 0.1 * np.random.default_rng(0).standard_normal((1, 8000)), 8000)
     >>> _ = prepare_panel(src, panel, n_steps=3, noise_seconds=0.5)
-    >>> client = TestClient(create_app(panel))
-    >>> state = client.post("/api/raters", json={"rater": "alice"}).json()
-    >>> state["n_tracks"], state["next"]["track"]
-    (1, 'a')
-    >>> client.post("/api/ratings", json={"rater": "alice", "track": "a", "rating": 0.5}).json()["state"]["done"]
-    True
-    >>> client.post("/api/ratings", json={"rater": "alice", "track": "a", "rating": 0.3}).status_code
-    422
+    >>> app = create_app(panel, session_size=50)
+    >>> [route.path for route in app.routes][:5]
+    ['/', '/api/panel', '/api/raters', '/api/raters/{rater}', '/api/ratings']
+
+    Serve it with ``uvicorn.run(app, host="127.0.0.1", port=8000)`` or
+    ``sk-reseq listen serve PANEL_DIR``.
     """
     if isinstance(session_size, bool) or not isinstance(session_size, int) or session_size < 1:
         raise ValueError(f"session_size must be a positive integer, got {session_size!r}.")

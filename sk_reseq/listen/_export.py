@@ -1,14 +1,11 @@
 """Export the listening test's ratings to the toolkit's long-format CSV."""
 
-import csv
 import logging
-import math
-import os
-import tempfile
 from pathlib import Path
 
 import pandas as pd
 
+from ..datasets import save_ratings
 from ._db import RatingStore
 
 __all__ = ["export_ratings", "ratings_frame"]
@@ -40,23 +37,6 @@ def ratings_frame(db_path):
     rows = RatingStore(db_path).rows()
     frame = pd.DataFrame(rows, columns=["track", "rater", "rating"])
     return frame.astype({"track": str, "rater": str, "rating": float})
-
-
-def _write_long_csv(frame, path):
-    # Stand-in for sk_reseq.datasets.save_ratings (same format: empty rating = declined).
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent or ".")
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as fh:
-            writer = csv.writer(fh)
-            writer.writerow(["track", "rater", "rating"])
-            for track, rater, rating in frame.itertuples(index=False):
-                writer.writerow([track, rater, "" if math.isnan(rating) else repr(float(rating))])
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def export_ratings(panel_dir, csv_path, *, db_path=None):
@@ -94,6 +74,8 @@ def export_ratings(panel_dir, csv_path, *, db_path=None):
     """
     db_path = Path(panel_dir) / "ratings.sqlite" if db_path is None else db_path
     frame = ratings_frame(db_path)
-    _write_long_csv(frame, csv_path)
+    if frame.empty:
+        raise ValueError(f"the ratings database {str(db_path)!r} holds no ratings yet; nothing to export.")
+    save_ratings(frame, csv_path)
     logger.info("exported %d ratings of %d raters to %s", len(frame), frame["rater"].nunique(), csv_path)
     return frame

@@ -1,0 +1,219 @@
+"""Panel preparation: loudness alignment, the 17 variants, resumability, bad input."""
+
+import json
+
+import numpy as np
+import pytest
+
+pytest.importorskip("pyloudnorm", reason="the `listen` extra (pyloudnorm) is not installed")
+
+import pyloudnorm  # noqa: E402
+
+from sk_reseq.audio import load_audio, save_audio  # noqa: E402
+from sk_reseq.cli import main  # noqa: E402
+from sk_reseq.listen import panel_factors, pink_noise_reference, prepare_panel  # noqa: E402
+
+SR = 22050
+
+
+def make_tracks(folder, n_tracks=3, seconds=2.0, sr=SR, seed=0):
+    """Short stereo test tracks: noise plus a strong partial (a resonance), varied levels."""
+    folder.mkdir(parents=True, exist_ok=True)
+    rng = np.random.default_rng(seed)
+    t = np.arange(int(seconds * sr)) / sr
+    for i in range(n_tracks):
+        tone = np.sin(2 * np.pi * (220 + 170 * i) * t)
+        x = 0.05 * rng.standard_normal((2, t.size)) + 0.3 * tone
+        save_audio(folder / f"track{i}.wav", (x * 10 ** (-i / 4)).astype(np.float32), sr)
+    return folder
+
+
+def make_panel(tmp_path, n_tracks=3, seconds=2.0, **params):
+    """A prepared panel of ``n_tracks`` short tracks (short noise reference)."""
+    params = {"noise_seconds": 0.3, "silence_seconds": 0.1, **params}
+    src = make_tracks(tmp_path / "src", n_tracks, seconds)
+    panel = tmp_path / "panel"
+    prepare_panel(src, panel, **params)
+    return panel
+
+
+def lufs(path):
+    audio, sr = load_audio(path)
+    return pyloudnorm.Meter(sr).integrated_loudness(audio.T.astype(np.float64))
+
+
+def file_states(panel):
+    return {p.relative_to(panel).as_posix(): p.stat().st_mtime_ns
+            for p in panel.rglob("*") if p.is_file()}
+
+
+@pytest.fixture(scope="module")
+def panel17(tmp_path_factory):
+    return make_panel(tmp_path_factory.mktemp("p17"))
+
+
+def test_manifest_lists_17_decodable_variants_per_track(panel17):
+    manifest = json.loads((panel17 / "manifest.json").read_text())
+    assert manifest["factors"] == [k / 16 for k in range(17)]
+    assert [t["id"] for t in manifest["tracks"]] == ["track0", "track1", "track2"]
+    for track in manifest["tracks"]:
+        assert [v["factor"] for v in track["variants"]] == manifest["factors"]
+        for variant in track["variants"][::8]:
+            audio, sr = load_audio(panel17 / variant["file"])
+            assert sr == SR and audio.shape == (2, track["frames"])
+            assert track["duration"] == pytest.approx(track["frames"] / sr)
+        # The equalizer only attenuates: more attenuation, no louder.
+        levels = [v["loudness_lufs"] for v in track["variants"]]
+        assert levels[-1] < levels[0] - 0.5
+        assert max(np.diff(levels)) < 0.05
+    assert not [p for p in panel17.rglob("*") if p.name.startswith(".")], "temporary files left behind"
+
+
+@pytest.mark.parametrize("target", [-23.0, -30.0])
+def test_loudness_alignment_hits_the_target(tmp_path, target):
+    panel = make_panel(tmp_path, n_tracks=2, n_steps=2, target_lufs=target)
+    manifest = json.loads((panel / "manifest.json").read_text())
+    for track in manifest["tracks"]:
+        assert abs(track["source_loudness_lufs"] - target) > 2  # the sources really were off target
+        assert lufs(panel / track["variants"][0]["file"]) == pytest.approx(target, abs=0.5)
+        assert not track["peak_limited"]
+    assert lufs(panel / manifest["noise"]["file"]) == pytest.approx(target, abs=0.5)
+
+
+def test_peak_guard_lowers_all_variants_together(tmp_path):
+    src = tmp_path / "src"
+    src.mkdir()
+    clicks = np.zeros((1, 2 * SR), dtype=np.float32)
+    clicks[0, ::2205] = 0.5  # very high crest factor: -5 LUFS would need peaks far above 0 dBFS
+    save_audio(src / "clicks.wav", clicks, SR)
+    manifest = prepare_panel(src, tmp_path / "panel", target_lufs=-5.0, n_steps=3, noise_seconds=0.3)
+    track = manifest["tracks"][0]
+    assert track["peak_limited"]
+    assert max(v["peak_dbfs"] for v in track["variants"]) == pytest.approx(-1.0, abs=0.01)
+    assert track["gain_db"] < -5.0 - track["source_loudness_lufs"]
+    decoded = load_audio(tmp_path / "panel" / track["variants"][0]["file"])[0]
+    assert 20 * np.log10(np.abs(decoded).max()) <= -1.0 + 0.01
+
+
+def test_rerun_skips_finished_tracks_and_redoes_a_damaged_one(tmp_path):
+    panel = make_panel(tmp_path, n_steps=3)
+    before = file_states(panel)
+    (panel / "audio" / "track1" / "v02.flac").unlink()
+    with open(panel / "audio" / "track2" / "v00.flac", "r+b") as fh:  # same size, other bytes
+        fh.seek(200)
+        fh.write(b"\0" * 64)
+
+    manifest = prepare_panel(tmp_path / "src", panel, n_steps=3, noise_seconds=0.3, silence_seconds=0.1)
+
+    assert manifest["rendered"] == ["track1", "track2"]
+    assert manifest["skipped"] == ["track0"]
+    after = file_states(panel)
+    assert set(after) == set(before)
+    untouched = [f for f in before if f.startswith("audio/track0/") or f == "audio/_noise.flac"]
+    assert untouched and all(after[f] == before[f] for f in untouched)
+    assert load_audio(panel / "audio" / "track1" / "v02.flac")[0].shape == (2, 2 * SR)
+
+
+def test_changed_settings_render_everything_again(tmp_path):
+    panel = make_panel(tmp_path, n_tracks=2, n_steps=3)
+    manifest = prepare_panel(tmp_path / "src", panel, n_steps=3, target_lufs=-20.0, noise_seconds=0.3)
+    assert manifest["rendered"] == ["track0", "track1"] and manifest["skipped"] == []
+    assert json.loads((panel / "manifest.json").read_text())["target_lufs"] == -20.0
+
+
+def test_interrupted_run_leaves_no_partial_track(tmp_path, monkeypatch):
+    src = make_tracks(tmp_path / "src", n_tracks=3)
+    panel = tmp_path / "panel"
+    import sk_reseq.listen._prepare as prep
+
+    real_save = prep._save_variant
+    calls = []
+
+    def failing_save(path, *args):
+        calls.append(path)
+        if len(calls) == 5:  # in the middle of the second track
+            raise KeyboardInterrupt
+        return real_save(path, *args)
+
+    monkeypatch.setattr(prep, "_save_variant", failing_save)
+    with pytest.raises(KeyboardInterrupt):
+        prepare_panel(src, panel, n_steps=3, noise_seconds=0.3)
+    assert (panel / "audio" / "track0" / "track.json").is_file()
+    assert not (panel / "audio" / "track1" / "track.json").exists()
+    assert not (panel / "manifest.json").exists()
+    assert not [p for p in panel.rglob("*") if p.name.startswith(".")]
+
+    monkeypatch.setattr(prep, "_save_variant", real_save)
+    manifest = prepare_panel(src, panel, n_steps=3, noise_seconds=0.3)
+    assert manifest["skipped"] == ["track0"] and manifest["rendered"] == ["track1", "track2"]
+
+
+def test_vorbis_variants_decode_near_the_target(tmp_path):
+    panel = make_panel(tmp_path, n_tracks=1, n_steps=2, codec="vorbis", quality=0.8)
+    manifest = json.loads((panel / "manifest.json").read_text())
+    variant = manifest["tracks"][0]["variants"][0]
+    assert variant["file"].endswith(".ogg")
+    assert lufs(panel / variant["file"]) == pytest.approx(-23.0, abs=0.5)
+
+
+def test_pink_noise_reference_is_pink_and_framed_by_silence():
+    x = pink_noise_reference(sr=16000, noise_seconds=4.0, silence_seconds=0.25, random_state=3)
+    assert x.shape == (2, 16000 * 9 // 2) and x.dtype == np.float32
+    assert np.array_equal(x[0], x[1])
+    assert not x[:, :4000].any() and not x[:, -4000:].any()
+    noise = x[0, 4000 + 800:-4000 - 800].astype(np.float64)
+    power = np.abs(np.fft.rfft(noise)) ** 2
+    freqs = np.fft.rfftfreq(noise.size, 1 / 16000)
+    edges = np.geomspace(50, 6400, 8)
+    band_power = [power[(freqs >= lo) & (freqs < hi)].sum() for lo, hi in zip(edges[:-1], edges[1:])]
+    slope = np.polyfit(np.log2(edges[:-1]), 10 * np.log10(band_power), 1)[0]
+    assert slope == pytest.approx(0.0, abs=0.6)  # equal power per octave: pink, not white (+3 dB/oct)
+    assert not np.array_equal(x, pink_noise_reference(sr=16000, noise_seconds=4.0, silence_seconds=0.25,
+                                                      random_state=4))
+
+
+@pytest.mark.parametrize("kwargs, message", [
+    ({"codec": "mp3"}, "codec"),
+    ({"target_lufs": 3.0}, "target_lufs"),
+    ({"peak_ceiling_dbfs": 1.0}, "peak_ceiling_dbfs"),
+    ({"quality": 1.5}, "quality"),
+    ({"n_steps": 1}, "n_steps"),
+    ({"noise_seconds": 0}, "noise_seconds"),
+    ({"silence_seconds": -1}, "silence_seconds"),
+    ({"equalizer_params": {"sr": 8000}}, "sr"),
+])
+def test_bad_parameters_are_rejected_before_any_work(tmp_path, kwargs, message):
+    src = make_tracks(tmp_path / "src", n_tracks=1, seconds=0.5)
+    with pytest.raises(ValueError, match=message):
+        prepare_panel(src, tmp_path / "panel", **kwargs)
+    assert not (tmp_path / "panel").exists()
+
+
+def test_bad_folders_and_tracks(tmp_path):
+    with pytest.raises(ValueError, match="not a folder"):
+        prepare_panel(tmp_path / "missing", tmp_path / "panel")
+    (tmp_path / "empty").mkdir()
+    (tmp_path / "empty" / "notes.txt").write_text("no audio")
+    with pytest.raises(ValueError, match="no audio files"):
+        prepare_panel(tmp_path / "empty", tmp_path / "panel")
+    clash = make_tracks(tmp_path / "clash", n_tracks=1, seconds=0.5)
+    save_audio(clash / "track0.flac", np.zeros((1, 100), dtype=np.float32), SR)
+    with pytest.raises(ValueError, match="both map to track id 'track0'"):
+        prepare_panel(clash, tmp_path / "panel")
+    silent = tmp_path / "silent"
+    silent.mkdir()
+    save_audio(silent / "quiet.wav", np.zeros((1, SR), dtype=np.float32), SR)
+    with pytest.raises(ValueError, match="silent"):
+        prepare_panel(silent, tmp_path / "panel", n_steps=2)
+
+
+def test_cli_prepare(tmp_path, capsys):
+    src = make_tracks(tmp_path / "src", n_tracks=2, seconds=1.0)
+    argv = ["listen", "prepare", str(src), str(tmp_path / "panel"), "--noise-seconds", "0.3", "-q"]
+    assert main(argv) == 0
+    assert "2 tracks" in capsys.readouterr().out
+    assert len(list((tmp_path / "panel" / "audio" / "track1").glob("v*.flac"))) == 17
+    assert main(argv) == 0
+    assert "0 rendered, 2 already done" in capsys.readouterr().out
+    assert main(["listen", "prepare", str(tmp_path / "nowhere"), str(tmp_path / "p2")]) == 2
+    assert "not a folder" in capsys.readouterr().err
