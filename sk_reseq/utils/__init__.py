@@ -1,0 +1,1 @@
+"""Utilities for developers of sk_reseq-compatible estimators."""
