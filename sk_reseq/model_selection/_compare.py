@@ -151,17 +151,38 @@ def compare_estimators(estimators, X, Y, groups, cv, *, scoring=msbe_scorer, ran
         raise ValueError("cv produced no splits.")
     n_repeats = getattr(cv, "n_repeats", 1)
     per_repeat = len(splits) // n_repeats if len(splits) % n_repeats == 0 else len(splits)
-    seeds = [None] * len(splits)
-    if random_state is not None:
-        rng = check_random_state(random_state)
-        seeds = [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=len(splits))]
+    seeds = _run_seeds(random_state, len(splits))
     scorer = check_scoring(items[0][1], scoring=scoring)
-    loss_name, sign = _loss_name(scorer)
     logger.info("Comparing %d models on %d splits.", len(items), len(splits))
-
     jobs = [(name, est, run) for name, est in items for run in range(len(splits))]
+    rows = _evaluate(jobs, X, Y, groups, splits, scorer, seeds, n_jobs=n_jobs, verbose=verbose)
+    for row in rows:
+        row["repeat"], row["fold"] = divmod(row["run"], per_repeat)
+    columns = ["model", "run", "repeat", "fold"]
+    return pd.DataFrame(rows)[columns + [c for c in rows[0] if c not in columns]]
+
+
+def _run_seeds(random_state, n_runs):
+    """One integer seed per run drawn from ``random_state``; Nones when it is None."""
+    if random_state is None:
+        return [None] * n_runs
+    rng = check_random_state(random_state)
+    return [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=n_runs)]
+
+
+def _evaluate(jobs, X, Y, groups, splits, scorer, seeds, *, n_jobs=None, verbose=0):
+    """Fit and score ``jobs``, a list of (name, estimator, run); one row dict per job.
+
+    ``X`` is an array or a dict of arrays by model name (models that need
+    different inputs, e.g. features and raw audio, for the same windows).
+    """
+    loss_name, sign = _loss_name(scorer)
+
+    def x_of(name):
+        return X[name] if isinstance(X, dict) else X
+
     results = Parallel(n_jobs=n_jobs, verbose=verbose)(
-        delayed(_fit_and_score)(est, X, Y, groups, *splits[run], scorer,
+        delayed(_fit_and_score)(est, x_of(name), Y, groups, *splits[run], scorer,
                                 _fit_accepts_groups(est), seeds[run])
         for name, est, run in jobs
     )
@@ -169,8 +190,7 @@ def compare_estimators(estimators, X, Y, groups, cv, *, scoring=msbe_scorer, ran
     for (name, _, run), (score, fit_time, score_time) in zip(jobs, results):
         train, test = splits[run]
         rows.append({
-            "model": name, "run": run, "repeat": run // per_repeat, "fold": run % per_repeat,
-            loss_name: sign * score, "fit_time": fit_time, "score_time": score_time,
-            "n_train": len(train), "n_test": len(test),
+            "model": name, "run": run, loss_name: sign * score, "fit_time": fit_time,
+            "score_time": score_time, "n_train": len(train), "n_test": len(test),
         })
-    return pd.DataFrame(rows)
+    return rows
