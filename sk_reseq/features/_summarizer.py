@@ -4,6 +4,7 @@ import logging
 from numbers import Integral
 
 import numpy as np
+import scipy.sparse as sp
 from joblib import Parallel, delayed, effective_n_jobs
 from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
 from sklearn.utils import gen_even_slices
@@ -169,6 +170,13 @@ class FeatureSummarizer(TransformerMixin, BaseEstimator):
             raise ValueError(f"frame_size must be even (Essentia's FFT), got {self.frame_size}.")
 
     def _check_windows(self, X):
+        if sp.issparse(X):
+            raise TypeError(
+                "X is a sparse matrix; sparse input is not supported: FeatureSummarizer "
+                "takes dense audio windows of shape (n_windows, channels, samples)."
+            )
+        if np.iscomplexobj(X):
+            raise ValueError("Complex data not supported: X must hold real audio samples.")
         X = check_windows(X, name="X", min_samples=self.frame_size)
         if X.shape[1] not in (1, 2):
             raise AudioValueError(
