@@ -1,0 +1,290 @@
+"""The listening-test server: API flow, bad input, path traversal, concurrency, export."""
+
+import csv
+import http.client
+import json
+import socket
+import sqlite3
+import threading
+import time
+from contextlib import contextmanager
+
+import numpy as np
+import pytest
+
+pytest.importorskip("starlette", reason="the `listen` extra (starlette) is not installed")
+uvicorn = pytest.importorskip("uvicorn", reason="the `listen` extra (uvicorn) is not installed")
+httpx = pytest.importorskip("httpx", reason="httpx (dev extra) is not installed")
+
+from test_listen_prepare import make_panel  # noqa: E402
+
+from sk_reseq.cli import build_parser, main  # noqa: E402
+from sk_reseq.datasets import load_ratings  # noqa: E402
+from sk_reseq.listen import DEFAULT_HOST, RatingStore, create_app, export_ratings  # noqa: E402
+
+
+@contextmanager
+def live_server(app):
+    """Serve ``app`` with uvicorn on a free 127.0.0.1 port in a thread; yield its base URL."""
+    sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+    sock.bind(("127.0.0.1", 0))
+    port = sock.getsockname()[1]
+    server = uvicorn.Server(uvicorn.Config(app, log_level="warning", lifespan="off"))
+    thread = threading.Thread(target=server.run, kwargs={"sockets": [sock]}, daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 15
+    while not server.started:
+        if not thread.is_alive() or time.monotonic() > deadline:
+            raise RuntimeError("uvicorn did not start")
+        time.sleep(0.02)
+    try:
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        server.should_exit = True
+        thread.join(15)
+        sock.close()
+
+
+@pytest.fixture(scope="module")
+def panel(tmp_path_factory):
+    return make_panel(tmp_path_factory.mktemp("app"), n_tracks=4, seconds=0.5)
+
+
+@pytest.fixture
+def server(panel, tmp_path):
+    """(base URL, db path) of a fresh server on the shared panel with its own database."""
+    db = tmp_path / "ratings.sqlite"
+    with live_server(create_app(panel, db_path=db, session_size=2)) as url:
+        yield url, db
+
+
+@pytest.fixture(scope="module")
+def shared_server(panel, tmp_path_factory):
+    """A server for the tests that must store nothing (bad input, paths): one per module."""
+    db = tmp_path_factory.mktemp("shared") / "ratings.sqlite"
+    with live_server(create_app(panel, db_path=db, session_size=2)) as url:
+        yield url, db
+
+
+@pytest.fixture
+def client(server):
+    with httpx.Client(base_url=server[0], timeout=20) as c:
+        yield c
+
+
+def db_rows(db):
+    with sqlite3.connect(db) as con:
+        return con.execute("SELECT track, rater, rating, n_answers FROM ratings ORDER BY rater, track").fetchall()
+
+
+def rate(client, rater, track, rating):
+    return client.post("/api/ratings", json={"rater": rater, "track": track, "rating": rating})
+
+
+def test_rater_walks_through_sessions_in_a_stored_seeded_order(client, server):
+    state = client.post("/api/raters", json={"rater": "alice"}).json()
+    assert (state["n_tracks"], state["n_done"], state["n_sessions"], state["session"]) == (4, 0, 2, 1)
+    assert len(state["next"]["variants"]) == 17
+    seen, answers = [], [0.0, None, 0.5, 1.0]
+    for i, answer in enumerate(answers):
+        track = state["next"]["track"]
+        seen.append(track)
+        response = rate(client, "alice", track, answer)
+        assert response.status_code == 200, response.text
+        state = response.json()["state"]
+        assert state["n_done"] == i + 1
+        assert state["at_break"] == (i == 1)  # break after the first session of 2
+    assert state["done"] and state["next"] is None
+    assert sorted(seen) == ["track0", "track1", "track2", "track3"]
+    assert seen == RatingStore(server[1]).order("alice", seen)
+    # Registering again resumes: same order, nothing reset.
+    again = client.post("/api/raters", json={"rater": "alice"}).json()
+    assert again["done"] and again["n_done"] == 4
+    assert client.get("/api/raters/alice").json() == again
+    assert db_rows(server[1]) == [(t, "alice", a, 1) for t, a in sorted(zip(seen, answers))]
+
+
+def test_orders_differ_between_raters_and_are_reproducible(panel, tmp_path):
+    tracks = ["track0", "track1", "track2", "track3"]
+    store = RatingStore(tmp_path / "a.sqlite")
+    orders = {tuple(store.register(f"r{i}", tracks)) for i in range(12)}
+    assert len(orders) > 3
+    other = RatingStore(tmp_path / "b.sqlite")
+    assert other.register("r5", tracks) == store.order("r5", tracks)
+
+
+def test_rerating_updates_the_single_row(client, server):
+    client.post("/api/raters", json={"rater": "bob"})
+    first = rate(client, "bob", "track2", 0.25).json()
+    second = rate(client, "bob", "track2", None).json()
+    assert (first["updated"], second["updated"]) == (False, True)
+    assert db_rows(server[1]) == [("track2", "bob", None, 2)]
+    assert second["state"]["n_done"] == 1
+
+
+GOOD = {"rater": "carol", "track": "track1", "rating": 0.5}
+
+
+@pytest.mark.parametrize("body, status, message", [
+    ("{not json", 400, "not valid JSON"),
+    ("[1, 2]", 400, "JSON object"),
+    (json.dumps({"rater": "carol", "track": "track1"}), 400, "missing ['rating']"),
+    (json.dumps({**GOOD, "comment": "x"}), 400, "unexpected ['comment']"),
+    (json.dumps({**GOOD, "rating": "0.5"}), 400, "wrong type str"),
+    (json.dumps({**GOOD, "rating": True}), 400, "wrong type bool"),
+    (json.dumps({**GOOD, "track": 1}), 400, "wrong type int"),
+    (json.dumps({**GOOD, "rater": None}), 400, "wrong type NoneType"),
+    (json.dumps({**GOOD, "rating": 0.3}), 422, "not one of the 17 steps"),
+    (json.dumps({**GOOD, "rating": -0.0625}), 422, "not one of the 17 steps"),
+    (json.dumps({**GOOD, "rating": 1.0625}), 422, "not one of the 17 steps"),
+    ('{"rater": "carol", "track": "track1", "rating": NaN}', 422, "not one of the 17 steps"),
+    (json.dumps({**GOOD, "track": "track9"}), 404, "unknown track"),
+    (json.dumps({**GOOD, "track": "../manifest"}), 404, "unknown track"),
+    (json.dumps({**GOOD, "rater": "mallory"}), 404, "unknown rater"),
+    (json.dumps({**GOOD, "comment": "x" * 20000}), 413, "larger than"),
+])
+def test_bad_ratings_are_refused_and_nothing_is_stored(shared_server, body, status, message):
+    url, db = shared_server
+    with httpx.Client(base_url=url) as client:
+        assert client.post("/api/raters", json={"rater": "carol"}).status_code == 200
+        response = client.post("/api/ratings", content=body, headers={"Content-Type": "application/json"})
+    assert response.status_code == status
+    assert message in response.json()["error"]
+    assert db_rows(db) == []
+
+
+def test_bad_requests_to_the_other_endpoints(client, server):
+    plain = client.post("/api/ratings", content=json.dumps(GOOD), headers={"Content-Type": "text/plain"})
+    assert plain.status_code == 415 and "application/json" in plain.json()["error"]
+    for rater in ["", "  ", "../etc", "a" * 65, "<script>"]:
+        response = client.post("/api/raters", json={"rater": rater})
+        assert response.status_code == 400 and "not a valid identifier" in response.json()["error"]
+    assert client.post("/api/raters", json={"rater": 7}).status_code == 400
+    assert client.get("/api/raters/nobody").status_code == 404
+    assert client.get("/api/ratings").status_code == 405
+    with sqlite3.connect(server[1]) as con:
+        assert con.execute("SELECT COUNT(*) FROM raters").fetchone() == (0,)
+
+
+def raw_get(url, path):
+    """GET ``path`` exactly as written (no client-side normalisation of '..')."""
+    host, port = url.removeprefix("http://").split(":")
+    con = http.client.HTTPConnection(host, int(port), timeout=10)
+    try:
+        con.putrequest("GET", path, skip_host=False, skip_accept_encoding=True)
+        con.endheaders()
+        response = con.getresponse()
+        return response.status, response.read()
+    finally:
+        con.close()
+
+
+@pytest.mark.parametrize("path", [
+    "/audio/../../etc/passwd",
+    "/audio/../manifest.json",
+    "/audio/..%2f..%2fetc%2fpasswd",
+    "/audio/%2e%2e/%2e%2e/%2e%2e/etc/passwd",
+    "/audio/track0/..%2F..%2Fmanifest.json",
+    "/audio/%2fetc%2fpasswd",
+    "/audio//etc/passwd",
+    "/audio/..%5c..%5cmanifest.json",
+    "/audio/track0/%00v00.flac",
+    "/audio/track0/track.json",
+    "/audio/track0",
+    "/audio/%252e%252e/manifest.json",
+])
+def test_audio_paths_cannot_leave_the_panel(shared_server, path):
+    status, body = raw_get(shared_server[0], path)
+    assert 400 <= status < 500
+    assert b"root:" not in body and b"factors" not in body
+
+
+def test_audio_files_are_served(shared_server, panel):
+    status, body = raw_get(shared_server[0], "/audio/track3/v16.flac")
+    assert status == 200 and body == (panel / "audio" / "track3" / "v16.flac").read_bytes()
+    with httpx.Client(base_url=shared_server[0]) as client:
+        noise = client.get(client.get("/api/panel").json()["noise"]["url"])
+        assert noise.status_code == 200 and noise.headers["content-type"] == "audio/flac"
+        page = client.get("/")
+        assert page.status_code == 200 and 'id="slider"' in page.text
+        assert client.get("/static/app.js").status_code == 200
+        assert client.get("/static/../manifest.json").status_code == 404
+
+
+def test_server_binds_to_localhost_by_default(panel, monkeypatch):
+    assert DEFAULT_HOST == "127.0.0.1"
+    args = build_parser().parse_args(["listen", "serve", str(panel)])
+    assert (args.host, args.port) == ("127.0.0.1", 8000)
+    calls = []
+    monkeypatch.setattr(uvicorn, "run", lambda app, **kw: calls.append(kw))
+    assert main(["listen", "serve", str(panel), "--db", str(panel.parent / "x.sqlite")]) == 0
+    assert calls[0]["host"] == "127.0.0.1"
+
+
+def test_twenty_raters_posting_at_once_lose_and_duplicate_nothing(server):
+    url, db = server
+    n_raters, tracks = 20, ["track0", "track1", "track2", "track3"]
+    expected = {}
+    rng = np.random.default_rng(0)
+    for r in range(n_raters):
+        for t in tracks:
+            step = int(rng.integers(-1, 17))
+            expected[(t, f"rater{r:02d}")] = None if step < 0 else step / 16
+    barrier = threading.Barrier(n_raters)
+    errors = []
+
+    def rater(r):
+        name = f"rater{r:02d}"
+        try:
+            with httpx.Client(base_url=url, timeout=30) as c:
+                assert c.post("/api/raters", json={"rater": name}).status_code == 200
+                barrier.wait(timeout=30)
+                for t in tracks:
+                    assert rate(c, name, t, expected[(t, name)]).status_code == 200
+                # A retried request (lost response) must update, not duplicate.
+                assert rate(c, name, tracks[0], expected[(tracks[0], name)]).json()["updated"]
+        except Exception as exc:  # collected: assertion errors in threads do not fail the test
+            errors.append(repr(exc))
+
+    threads = [threading.Thread(target=rater, args=(r,)) for r in range(n_raters)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(60)
+    assert errors == []
+    rows = db_rows(db)
+    assert len(rows) == n_raters * len(tracks)
+    assert {(t, r): v for t, r, v, _ in rows} == expected
+    assert {(t, n) for t, _, _, n in rows} == {(t, 2 if t == tracks[0] else 1) for t in tracks}
+
+
+def test_export_writes_exactly_the_stored_ratings(client, server, panel, tmp_path, capsys):
+    for rater in ["s01", "s02"]:
+        client.post("/api/raters", json={"rater": rater})
+    rate(client, "s01", "track0", 0.125)
+    rate(client, "s01", "track1", None)
+    rate(client, "s02", "track1", 1.0)
+    csv_path = tmp_path / "ratings.csv"
+    assert main(["listen", "export", str(panel), str(csv_path), "--db", str(server[1])]) == 0
+    assert "3 ratings (1 declined) of 2 rater(s)" in capsys.readouterr().out
+    with open(csv_path, newline="") as fh:
+        rows = [(r["track"], r["rater"], float(r["rating"]) if r["rating"] else None)
+                for r in csv.DictReader(fh)]
+    assert rows == [("track0", "s01", 0.125), ("track1", "s01", None), ("track1", "s02", 1.0)]
+    wide = load_ratings(csv_path)
+    assert wide.loc["track0", "s01"] == 0.125 and np.isnan(wide.loc["track1", "s01"])
+    assert np.isnan(wide.loc["track0", "s02"])  # never rated: missing, like declined
+
+
+def test_export_refuses_without_ratings(tmp_path, capsys):
+    with pytest.raises(ValueError, match="no ratings database"):
+        export_ratings(tmp_path, tmp_path / "out.csv")
+    RatingStore(tmp_path / "ratings.sqlite")
+    assert main(["listen", "export", str(tmp_path), str(tmp_path / "out.csv")]) == 2
+    assert "no ratings yet" in capsys.readouterr().err
+    assert not (tmp_path / "out.csv").exists()
+
+
+def test_serve_refuses_a_folder_that_is_not_a_panel(tmp_path, capsys):
+    assert main(["listen", "serve", str(tmp_path)]) == 2
+    assert "not a prepared panel" in capsys.readouterr().err
