@@ -18,7 +18,7 @@
 
   const app = {
     ctx: null, master: null, panel: null, state: null, noiseBuffer: null,
-    player: null, phase: "login",
+    player: null, phase: "login", noisesPlayed: 0,
   };
 
   // ---------------------------------------------------------------- helpers
@@ -150,10 +150,9 @@
     $("progress").hidden = false;
     $("who").hidden = false;
     $("who-id").textContent = state.rater;
-    const current = Math.min(state.n_done + 1, state.n_tracks);
     $("progress-overall").textContent = state.done
       ? `All ${state.n_tracks} tracks rated`
-      : `Track ${current} of ${state.n_tracks} \u00b7 ${state.n_done} rated`;
+      : `${state.n_done} of ${state.n_tracks} tracks rated`;
     const inSession = state.n_done - (state.session - 1) * state.session_size;
     const sessionLength = Math.min(state.session_size, state.n_tracks - (state.session - 1) * state.session_size);
     $("progress-session").textContent =
@@ -192,7 +191,12 @@
       fill.style.width = `${100 * p}%`;
     }, 100);
     return new Promise((resolve) => {
-      source.onended = () => { clearInterval(timer); fill.style.width = "100%"; resolve(); };
+      source.onended = () => {
+        clearInterval(timer);
+        fill.style.width = "100%";
+        app.noisesPlayed += 1;
+        resolve();
+      };
       source.start(t0);
     });
   }
@@ -202,11 +206,12 @@
     $("loading-text").textContent = "Loading the next track\u2026";
     $("noise-fill").style.width = "0%";
     document.body.dataset.track = next.track;
+    let loaded = false;
     const loading = Promise.all(next.variants.map((v) => decode(v.url)));
-    loading.catch(() => {});   // reported below, after the noise
+    loading.then(() => { loaded = true; $("loading-text").textContent = "The next track is ready."; }, () => {});
     try {
       await playNoise();
-      $("loading-text").textContent = "Still loading the track\u2026";
+      if (!loaded) $("loading-text").textContent = "Still loading the track\u2026";
       const buffers = await loading;
       startTrack(next, buffers);
     } catch (err) {
@@ -314,7 +319,7 @@
     });
     $("choose").addEventListener("click", () => answer(app.state.next.variants[Number($("slider").value)].factor));
     $("decline").addEventListener("click", () => answer(null));
-    $("continue").addEventListener("click", () => runTrack(app.state.next));
+    $("continue").addEventListener("click", () => { if (app.phase === "break") runTrack(app.state.next); });
     setInterval(() => {
       if (app.phase !== "track" || !app.player) return;
       const p = app.player.position();
@@ -350,6 +355,7 @@
       const p = app.player;
       return {
         phase: app.phase,
+        noisesPlayed: app.noisesPlayed,
         track: app.state && app.state.next ? app.state.next.track : null,
         contextTime: app.ctx ? app.ctx.currentTime : null,
         contextState: app.ctx ? app.ctx.state : null,

@@ -1,0 +1,146 @@
+"""A real headless Chromium completes a short listening test against a live server.
+
+Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them);
+skipped with the reason otherwise.
+"""
+
+import csv
+import os
+import shutil
+import tempfile
+import time
+
+import pytest
+
+pytest.importorskip("starlette", reason="the `listen` extra (starlette) is not installed")
+webdriver = pytest.importorskip("selenium.webdriver", reason="selenium (dev extra) is not installed")
+
+from selenium.webdriver.chrome.service import Service  # noqa: E402
+from selenium.webdriver.common.by import By  # noqa: E402
+from selenium.webdriver.common.keys import Keys  # noqa: E402
+from test_listen_app import live_server  # noqa: E402
+from test_listen_prepare import make_panel  # noqa: E402
+
+from sk_reseq.cli import main  # noqa: E402
+from sk_reseq.listen import RatingStore, create_app  # noqa: E402
+
+pytestmark = pytest.mark.browser
+
+CHROMEDRIVER = "/usr/bin/chromedriver"
+CHROMIUM_FLAGS = [
+    "--headless=new", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
+    "--autoplay-policy=no-user-gesture-required", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--window-size=1000,900",
+]
+
+
+@pytest.fixture(scope="module")
+def browser():
+    binary = shutil.which("chromium") or shutil.which("chromium-browser")
+    if binary is None or not os.access(CHROMEDRIVER, os.X_OK):
+        pytest.skip("no headless browser: install Debian's chromium and chromium-driver "
+                    f"(need `chromium` on PATH and {CHROMEDRIVER})")
+    profile = tempfile.mkdtemp(prefix="sk-reseq-chromium-")
+    options = webdriver.ChromeOptions()
+    options.binary_location = binary
+    for flag in CHROMIUM_FLAGS + [f"--user-data-dir={profile}"]:
+        options.add_argument(flag)
+    driver = webdriver.Chrome(service=Service(CHROMEDRIVER), options=options)
+    yield driver
+    driver.quit()
+    shutil.rmtree(profile, ignore_errors=True)
+
+
+def wait_for(driver, condition, what, timeout=20):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = driver.execute_script(condition)
+        if value:
+            return value
+        time.sleep(0.05)
+    raise AssertionError(f"timed out waiting for {what}; page state: {debug(driver)}, "
+                         f"error: {driver.find_element(By.ID, 'error').text!r}")
+
+
+def debug(driver):
+    return driver.execute_script("return window.listenTest && window.listenTest.debug()")
+
+
+def wait_phase(driver, phase, n_done=None):
+    """Wait for ``phase`` (and ``n_done`` stored answers, to not catch the previous screen)."""
+    condition = f"document.body.dataset.phase === '{phase}'"
+    if n_done is not None:
+        condition += f" && document.body.dataset.done === '{n_done}'"
+    wait_for(driver, "return " + condition, f"phase {phase!r} after {n_done} answers")
+
+
+def test_rater_completes_a_short_test_with_a_reload(browser, tmp_path):
+    panel = make_panel(tmp_path, n_tracks=3, seconds=2.0)
+    db = tmp_path / "ratings.sqlite"
+    with live_server(create_app(panel, db_path=db, session_size=2)) as url:
+        browser.get(url + "/")
+        wait_phase(browser, "login")
+        browser.find_element(By.ID, "rater-id").send_keys("engineer-07")
+        browser.find_element(By.ID, "start").click()
+        wait_phase(browser, "track", 0)
+        order = RatingStore(db).order("engineer-07", ["track0", "track1", "track2"])
+        first = debug(browser)
+        assert first["track"] == order[0] and first["nSources"] == 17 and first["contextState"] == "running"
+        assert first["noisesPlayed"] == 1  # the pink-noise reference came first
+
+        # Switch versions during playback: the same sources keep playing, only gains move.
+        slider = browser.find_element(By.ID, "slider")
+        for _ in range(5):
+            slider.send_keys(Keys.ARROW_RIGHT)
+            time.sleep(0.05)
+        wait_for(browser, "return window.listenTest.debug().gains[5] === 1", "the crossfade to version 6")
+        moved = debug(browser)
+        assert moved["contextTime"] > first["contextTime"]
+        assert (moved["variant"], moved["starts"], moved["ended"], moved["nSources"]) == (5, 1, 0, 17)
+        assert sum(moved["gains"]) == pytest.approx(1.0) and moved["gains"][0] == 0
+        assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-variant") == "5"
+        assert browser.find_element(By.ID, "factor-value").text == "0.3125"
+        wait_for(browser, f"return window.listenTest.debug().contextTime > {moved['contextTime']} + 0.2",
+                 "playback to go on after the switch")
+        # Pause stops the clock, play resumes it.
+        browser.find_element(By.ID, "play").click()
+        wait_for(browser, "return window.listenTest.debug().contextState === 'suspended'", "pause")
+        browser.find_element(By.ID, "play").click()
+        wait_for(browser, "return window.listenTest.debug().contextState === 'running'", "play")
+        browser.save_screenshot(str(tmp_path / "track.png"))
+        browser.find_element(By.ID, "choose").click()
+
+        wait_phase(browser, "track", 1)
+        assert debug(browser)["track"] == order[1] and debug(browser)["noisesPlayed"] == 2
+        browser.find_element(By.ID, "decline").click()
+
+        wait_phase(browser, "break", 2)  # session of 2 done
+        assert "Session 1 of 2 is complete" in browser.find_element(By.ID, "break-text").text
+        browser.refresh()  # stop; come back later
+        wait_phase(browser, "login")  # (data-done is set again only after login)
+        assert browser.find_element(By.ID, "rater-id").get_attribute("value") == "engineer-07"
+        browser.find_element(By.ID, "start").click()
+        wait_phase(browser, "break", 2)
+        assert "Welcome back" in browser.find_element(By.ID, "break-text").text
+        browser.find_element(By.ID, "continue").click()
+        wait_phase(browser, "track", 2)
+        assert debug(browser)["track"] == order[2] and debug(browser)["noisesPlayed"] == 1
+        assert browser.find_element(By.ID, "track-title").text == "Track 3 of 3"
+        assert browser.find_element(By.ID, "progress-overall").text == "2 of 3 tracks rated"
+        browser.find_element(By.ID, "slider").send_keys(Keys.END)
+        wait_for(browser, "return document.body.dataset.variant === '16'", "the last version")
+        browser.find_element(By.ID, "choose").click()
+        wait_phase(browser, "done", 3)
+        logs = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+        assert logs == []
+
+    csv_path = tmp_path / "ratings.csv"
+    assert main(["listen", "export", str(panel), str(csv_path), "--db", str(db)]) == 0
+    with open(csv_path, newline="") as fh:
+        rows = {(r["track"], r["rater"]): r["rating"] for r in csv.DictReader(fh)}
+    assert {k: float(v) if v else None for k, v in rows.items()} == {
+        (order[0], "engineer-07"): 5 / 16,
+        (order[1], "engineer-07"): None,
+        (order[2], "engineer-07"): 1.0,
+    }
