@@ -1,11 +1,14 @@
 """Data sets: synthetic music, a simulated listening test, ratings files, audio folders."""
 
 from ._folders import list_audio_files, load_audio_folder
+from ._panel import FACTOR_STEPS, make_listening_test
 from ._ratings import align_ratings, load_ratings, save_ratings
 from ._synthetic import make_synthetic_music
 
 __all__ = [
     "make_synthetic_music",
+    "make_listening_test",
+    "FACTOR_STEPS",
     "load_ratings",
     "save_ratings",
     "align_ratings",

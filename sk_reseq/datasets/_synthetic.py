@@ -79,15 +79,23 @@ def _table(amps, f0, sr, brightness=1.0):
     return table / peak if peak > 0 else table
 
 
-def _oscillate(table, f0, n, sr, phase, vibrato=0.0, rate=5.0):
-    t = np.arange(n) / sr
+def _oscillate(tables, f0, n, sr, phase, vibrato=0.0, rate=5.0):
+    """Read each wavetable of ``tables`` at ``f0`` Hz for ``n`` samples (shared phase)."""
+    t = np.arange(n, dtype=np.float64) / sr
     cycles = phase + f0 * t
     if vibrato:
         cycles = cycles + f0 * vibrato * (1 - np.cos(2 * np.pi * rate * t)) / (2 * np.pi * rate)
-    pos = (cycles % 1.0) * _TABLE_SIZE
-    i0 = pos.astype(np.int64)
+    pos = ((cycles % 1.0) * _TABLE_SIZE).astype(np.float32)
+    i0 = pos.astype(np.int32)
     frac = pos - i0
-    return table[i0] * (1 - frac) + table[(i0 + 1) % _TABLE_SIZE] * frac
+    i0 &= _TABLE_SIZE - 1  # float32 rounding can give exactly _TABLE_SIZE
+    i1 = (i0 + 1) & (_TABLE_SIZE - 1)
+    out = []
+    for table in tables:
+        table = table.astype(np.float32)
+        a = table[i0]
+        out.append(a + (table[i1] - a) * frac)
+    return out
 
 
 def _envelope(n, sr, length, env):
@@ -112,11 +120,13 @@ def _render_notes(notes, timbre, sr, n_total, rng, vibrato=0.0):
         f0 = float(_midi_hz(midi))
         dull = _table(timbre["amps"], f0, sr, timbre["bright"] * 0.4)
         bright = _table(timbre["amps"], f0, sr, timbre["bright"])
-        env = _envelope(n, sr, length, timbre["env"])
+        env = _envelope(n, sr, length, timbre["env"]).astype(np.float32)
         phase = rng.uniform()
-        tone = _oscillate(bright, f0, n, sr, phase, vibrato)
         if timbre["env"][1] is not None:  # struck and plucked notes darken as they decay
-            tone = tone * env + _oscillate(dull, f0, n, sr, phase, vibrato) * (1 - env)
+            tone, dark = _oscillate([bright, dull], f0, n, sr, phase, vibrato)
+            tone = tone * env + dark * (1 - env)
+        else:
+            (tone,) = _oscillate([bright], f0, n, sr, phase, vibrato)
         out[i0 : i0 + n] += velocity * env * tone
     return out
 
@@ -313,8 +323,15 @@ def make_synthetic_music(n_tracks=10, duration=10.0, sr=22050, *, random_state=N
     >>> len(tracks), tracks[0].shape, tracks[0].dtype
     (2, (2, 22050), dtype('float32'))
     """
-    seeds = check_random_state(random_state).randint(0, 2**31 - 1, size=n_tracks)
     n_total = int(round(duration * sr))
     if n_total < 1:
         raise ValueError(f"duration={duration!r} s at sr={sr} gives no samples.")
-    return [_make_track(n_total, sr, np.random.default_rng(seed)) for seed in seeds]
+    return [
+        _make_track(n_total, sr, np.random.default_rng(seed))
+        for seed in _track_seeds(n_tracks, random_state)
+    ]
+
+
+def _track_seeds(n_tracks, random_state):
+    """One seed per excerpt; excerpt ``i`` depends only on ``random_state`` and ``i``."""
+    return check_random_state(random_state).randint(0, 2**31 - 1, size=n_tracks)

@@ -1,4 +1,4 @@
-"""Statistics of the listening test and of model comparisons."""
+"""Statistics of listening tests and model comparisons."""
 
 from ._comparison import (
     AnovaResult,
@@ -9,8 +9,11 @@ from ._comparison import (
     to_markdown,
     tukey_hsd,
 )
+from ._raters import rater_correlations, rater_summary
 
 __all__ = [
+    "rater_summary",
+    "rater_correlations",
     "AnovaResult",
     "cohens_d",
     "effect_sizes",

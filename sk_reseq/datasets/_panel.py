@@ -1,0 +1,437 @@
+"""A simulated listening test shaped like the paper's (section 3, Table 1).
+
+The paper's 150 rated tracks are not public. :func:`make_listening_test`
+builds a stand-in whose ratings depend on the audio, so that a model has
+something real to learn, and whose per-rater statistics look like the
+paper's Table 1. See its docstring for the model.
+"""
+
+import logging
+import os
+from numbers import Integral, Real
+
+import numpy as np
+import pandas as pd
+from joblib import Parallel, delayed
+from scipy import signal
+from scipy.signal import get_window
+from sklearn.utils import Bunch, check_random_state
+from sklearn.utils._param_validation import Interval, validate_params
+
+from ._folders import list_audio_files
+from ..spectral import power_spectrum
+from ._synthetic import _make_track, _track_seeds
+
+__all__ = ["make_listening_test", "FACTOR_STEPS"]
+
+logger = logging.getLogger(__name__)
+
+#: The 17 attenuation factors a rater could choose from: 0, 1/16, ..., 1.
+FACTOR_STEPS = np.arange(17) / 16
+
+#: Weight of a dip (output below the clean spectrum) relative to a peak of the
+#: same size in the oracle's distance; peaks are the more audible deviation.
+DIP_WEIGHT = 0.25
+
+_TARGET_RMS_DB = -20.0
+
+# Rater profiles modelled on the paper's Table 1 (s01 ... s15): bias and
+# scale of the rater's response to the oracle factor, noise standard
+# deviation, probability of answering 0.0 regardless of the track, and
+# number of declined tracks per 150. s01 and s15 are prone to 0.0, s07
+# prefers strong attenuation, s13 declines often and agrees least.
+_PROFILES = pd.DataFrame(
+    [
+        # bias, scale, noise, zero_prob, declines (fitted to Table 1's counts
+        # of 0.0 and medians on a simulated oracle distribution)
+        (-0.06, 0.8, 0.12, 0.06, 1),
+        (0.10, 0.8, 0.09, 0.00, 0),
+        (0.04, 0.8, 0.09, 0.00, 2),
+        (0.15, 0.8, 0.09, 0.02, 2),
+        (0.05, 0.8, 0.09, 0.02, 4),
+        (0.04, 0.8, 0.09, 0.00, 0),
+        (0.36, 0.8, 0.11, 0.02, 0),
+        (0.21, 0.8, 0.09, 0.06, 8),
+        (0.13, 0.8, 0.09, 0.02, 0),
+        (0.09, 0.8, 0.09, 0.02, 1),
+        (0.14, 0.8, 0.09, 0.08, 1),
+        (0.10, 0.8, 0.09, 0.10, 2),
+        (0.20, 0.8, 0.20, 0.00, 21),
+        (0.15, 0.8, 0.09, 0.00, 0),
+        (0.22, 0.8, 0.20, 0.34, 0),
+    ],
+    columns=["bias", "scale", "noise", "zero_prob", "declines_per_150"],
+)
+
+DESCR = """\
+Simulated listening test (synthetic)
+====================================
+
+**This data set is synthetic.** It imitates the shape and the statistics of
+the listening test of Grachten, Deruty and Tanguy (2018), whose 150 rated
+tracks are not public; it is not their data and not human judgements.
+
+Each excerpt is clean music (the built-in synthetic music, or excerpts of
+the user's own files) into which 0-4 resonances were injected as peaking
+filters (centre 80 Hz-8 kHz log-uniform, Q 4-20, gain 3-15 dB). Its
+*oracle factor* is the one of the 17 attenuation factors 0, 1/16, ..., 1
+whose ResonanceEqualizer output is closest to the clean excerpt in the
+ELC-weighted 400-band spectrum (squared dB difference per frame and band,
+dips weighted {dip_weight} as much as peaks). Simulated raters answer the
+oracle factor with a personal bias, scale and noise, clipped to [0, 1] and
+snapped to the 17 steps; some are prone to answering 0.0, some decline
+(NaN). Their parameters are in ``rater_profiles``.
+
+Fields: audio (list of (2, samples) float32), sr, ratings
+(n_tracks, n_raters; NaN = declined), frame (the same as a DataFrame),
+oracle, oracle_distances (n_tracks, 17), resonances (one row per injected
+resonance), strength (sum of injected gains, dB), track_names,
+rater_names, rater_profiles, clean (only with return_clean=True).
+"""
+
+
+# -- resonance injection -------------------------------------------------------
+
+
+def _peaking_sos(center, q, gain_db, sr):
+    """RBJ audio-EQ-cookbook peaking filter as one second-order section.
+
+    scipy.signal has no peaking-EQ designer (``iirpeak`` is a resonator with
+    unit peak gain and zero gain elsewhere), hence the cookbook formula.
+    """
+    a = 10.0 ** (gain_db / 40.0)
+    w0 = 2.0 * np.pi * center / sr
+    alpha = np.sin(w0) / (2.0 * q)
+    cos = np.cos(w0)
+    b = np.array([1 + alpha * a, -2 * cos, 1 - alpha * a])
+    den = np.array([1 + alpha / a, -2 * cos, 1 - alpha / a])
+    return np.r_[b, den] / den[0]
+
+
+def _inject(audio, table, sr, inverse=False):
+    """Apply (or undo, ``inverse=True``) the peaking filters of ``table``."""
+    if len(table) == 0:
+        return audio.astype(np.float64)
+    sign = -1.0 if inverse else 1.0
+    sos = np.stack(
+        [_peaking_sos(c, q, sign * g, sr) for c, q, g in table[["center_hz", "q", "gain_db"]].to_numpy()]
+    )
+    return signal.sosfilt(sos, audio.astype(np.float64), axis=-1)
+
+
+def _draw_resonances(rng, sr):
+    n = rng.integers(0, 5)
+    high = min(8000.0, 0.45 * sr)
+    return pd.DataFrame(
+        {
+            "center_hz": np.exp(rng.uniform(np.log(80.0), np.log(high), n)),
+            "q": rng.uniform(4.0, 20.0, n),
+            "gain_db": rng.uniform(3.0, 15.0, n),
+        }
+    )
+
+
+# -- the oracle ------------------------------------------------------------------
+
+
+def _band_distance(levels, reference, dip_weight=DIP_WEIGHT):
+    """Mean over frames and bands of the squared dB difference, dips down-weighted.
+
+    ``levels`` may carry leading axes (one per candidate factor); the last
+    two are (frames, bands).
+    """
+    diff = levels - reference
+    cost = np.maximum(diff, 0.0) ** 2 + dip_weight * np.minimum(diff, 0.0) ** 2
+    return cost.mean(axis=(-2, -1))
+
+
+def _frame_power(equalizer, audio):
+    """Per-frame power spectra, summed over channels, in the equalizer's framing.
+
+    The same frames as ``equalizer.analyze(audio).power`` (checked in the
+    tests) without running its detector, which the clean excerpt does not need.
+    """
+    n_fft, hop = equalizer.n_fft_, equalizer.hop_length_
+    n_frames = equalizer.n_frames(audio.shape[1])
+    # The equalizer's stream starts with n_fft - hop zeros and is padded at the end.
+    padded = np.zeros((audio.shape[0], (n_frames - 1) * hop + n_fft))
+    padded[:, n_fft - hop : n_fft - hop + audio.shape[1]] = audio
+    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[:, ::hop]
+    return power_spectrum(frames, get_window("hann", n_fft)).sum(axis=0)
+
+
+def _oracle_distances(equalizer, audio, clean):
+    """Distance to ``clean`` of ``audio`` equalized at each of the 17 factors.
+
+    The equalizer is linear in the STFT domain: at factor ``f`` it scales
+    frame ``t``'s power spectrum by ``10 ** (-f * R[t] / 10)``, where ``R[t]``
+    is the frame's resonance curve interpolated to the DFT bins. The band
+    levels of every output therefore follow from one analysis of ``audio``
+    (per-frame power and resonances) without resynthesis.
+    """
+    analysis = equalizer.analyze(audio)
+    layout = analysis.layout
+    reference = layout.levels(_frame_power(equalizer, clean))
+    power = analysis.power
+    # Resonances in dB on the DFT bins (the interpolation is linear).
+    res_bins = (layout.interp @ analysis.resonances.astype(np.float64).T).T
+    log_atten = res_bins * (-np.log(10.0) / 10.0)
+    distances = np.empty(len(FACTOR_STEPS))
+    for k, factor in enumerate(FACTOR_STEPS):
+        distances[k] = _band_distance(layout.levels(power * np.exp(factor * log_atten)), reference)
+    return distances
+
+
+def _panel_track(x, table, sr, equalizer):
+    """Inject, loudness-align and score one excerpt: ``(audio, clean, distances)``."""
+    y = _inject(x, table, sr)
+    gain = 10 ** (_TARGET_RMS_DB / 20) / (np.sqrt(np.mean(y**2)) + 1e-12)
+    gain = min(gain, 0.99 / (np.abs(y).max() + 1e-12))
+    y = (gain * y).astype(np.float32)
+    x = (gain * np.asarray(x, dtype=np.float64)).astype(np.float32)
+    return y, x, _oracle_distances(equalizer, y, x)
+
+
+def _synthetic_panel_track(seed, n_samples, table, sr, equalizer):
+    return _panel_track(_make_track(n_samples, sr, np.random.default_rng(seed)), table, sr, equalizer)
+
+
+# -- the raters --------------------------------------------------------------------
+
+
+def _rater_profiles(n_raters, rng):
+    """Paper-like profiles s01..s15 (cycled beyond 15), each slightly jittered."""
+    rows = _PROFILES.iloc[np.arange(n_raters) % len(_PROFILES)].reset_index(drop=True).copy()
+    rows["bias"] += rng.normal(0.0, 0.015, n_raters)
+    rows["noise"] *= rng.uniform(0.9, 1.1, n_raters)
+    return rows
+
+
+def _simulate_ratings(oracle, profiles, rng):
+    n_tracks = len(oracle)
+    n_raters = len(profiles)
+    p = profiles
+    latent = (
+        p["bias"].to_numpy() + p["scale"].to_numpy() * oracle[:, None]
+        + rng.normal(size=(n_tracks, n_raters)) * p["noise"].to_numpy()
+    )
+    ratings = np.round(np.clip(latent, 0.0, 1.0) * 16) / 16
+    ratings[rng.uniform(size=ratings.shape) < p["zero_prob"].to_numpy()] = 0.0
+    # Declines: a fixed share per rater, more likely on strongly resonant tracks.
+    weights = (0.5 + oracle) / (0.5 + oracle).sum()
+    for j, per_150 in enumerate(p["declines_per_150"].to_numpy()):
+        k = min(int(round(per_150 * n_tracks / 150)), n_tracks - 1)
+        if k:
+            ratings[rng.choice(n_tracks, size=k, replace=False, p=weights), j] = np.nan
+    # A track that every rater declined would have no target: restore one rating.
+    for i in np.flatnonzero(np.isnan(ratings).all(axis=1)):
+        ratings[i, rng.integers(n_raters)] = np.round(np.clip(oracle[i], 0, 1) * 16) / 16
+    return ratings
+
+
+# -- sources ------------------------------------------------------------------------
+
+
+def _source_excerpts(source, n_tracks, n_samples, sr, rng):
+    """Excerpts of the user's files (cycled when there are fewer files than tracks)."""
+    from ..audio import load_audio
+
+    if isinstance(source, (str, os.PathLike)):
+        files = list_audio_files(source)
+    else:
+        files = [os.fspath(f) for f in source]
+        if not files:
+            raise ValueError("source is an empty list; give audio files or a folder.")
+    cache, audio, names = {}, [], []
+    for i in range(n_tracks):
+        path = files[i % len(files)]
+        if path not in cache:
+            cache[path] = load_audio(path, sr=sr)[0]
+        x = cache[path]
+        if x.shape[1] < n_samples:
+            raise ValueError(
+                f"source file {path} lasts {x.shape[1] / sr:.2f} s, shorter than the "
+                f"excerpt duration; use a shorter duration or longer files."
+            )
+        start = rng.integers(0, x.shape[1] - n_samples + 1)
+        x = x[:, start : start + n_samples]
+        if x.shape[0] == 1:
+            x = np.repeat(x, 2, axis=0)
+        elif x.shape[0] > 2:
+            raise ValueError(f"source file {path} has {x.shape[0]} channels; mono or stereo needed.")
+        audio.append(x.astype(np.float64))
+        stem = os.path.splitext(os.path.basename(path))[0]
+        names.append(f"{i:03d}-{stem}")
+    return audio, names
+
+
+# -- the data set --------------------------------------------------------------------
+
+
+@validate_params(
+    {
+        "n_tracks": [Interval(Integral, 1, None, closed="left")],
+        "n_raters": [Interval(Integral, 1, None, closed="left")],
+        "source": [str, os.PathLike, list, tuple, None],
+        "duration": [Interval(Real, 0, None, closed="neither")],
+        "sr": [Interval(Integral, 4000, None, closed="left")],
+        "return_clean": ["boolean"],
+        "n_jobs": [Integral, None],
+        "random_state": ["random_state"],
+        "progress": [callable, None],
+    },
+    prefer_skip_nested_validation=True,
+)
+def make_listening_test(
+    n_tracks=150,
+    n_raters=15,
+    *,
+    source=None,
+    duration=10.0,
+    sr=22050,
+    return_clean=False,
+    n_jobs=None,
+    random_state=None,
+    progress=None,
+):
+    """Simulate a listening test like the paper's (synthetic ratings).
+
+    The model, per excerpt:
+
+    1. Clean stereo music: :func:`make_synthetic_music`, or a random
+       excerpt of one of the ``source`` files.
+    2. ``n`` resonances, ``n`` uniform in 0-4, injected as peaking filters
+       (RBJ cookbook biquads): centre log-uniform in 80 Hz-8 kHz, Q uniform
+       in 4-20, gain uniform in 3-15 dB. The result is scaled to -20 dBFS
+       RMS (the clean excerpt by the same gain; peaks kept below 0.99), as
+       the paper aligned its tracks' loudness.
+    3. The oracle factor: the one of the 17 factors 0, 1/16, ..., 1 whose
+       :class:`~sk_reseq.equalizer.ResonanceEqualizer` output (default
+       parameters) is closest to the clean excerpt in the ELC-weighted
+       400-band spectrum. The distance is the mean over STFT frames and
+       bands of the squared dB difference, with dips (output below clean)
+       weighted 0.25 as much as peaks: peaks in a frequency response are
+       far more audible than dips of the same size, and without the
+       asymmetry the natural peaks of tonal music keep the oracle near 0.
+    4. Raters: rater ``j`` (profile ``j mod 15``, modelled on the paper's
+       Table 1) answers ``bias_j + scale_j * oracle + noise_j * N(0, 1)``,
+       clipped to [0, 1] and snapped to the 17 steps; with probability
+       ``zero_prob_j`` it answers 0.0 whatever the track (s01, s15); it
+       declines (NaN) a fixed share of tracks, ``declines_per_150_j / 150``,
+       drawn with weights ``0.5 + oracle`` (s13 declines about 21).
+
+    Parameters
+    ----------
+    n_tracks : int, default=150
+        Number of excerpts (the paper: 150).
+    n_raters : int, default=15
+        Number of simulated raters (the paper: 15).
+    source : str, path-like, list of paths or None, default=None
+        None uses the built-in synthetic music; else a folder of audio
+        files or a list of files. Files are resampled to ``sr``, mono is
+        duplicated to stereo; each excerpt is a random ``duration``-second
+        stretch, and the files are cycled when fewer than ``n_tracks``.
+    duration : float, default=10.0
+        Excerpt length in seconds (the paper's tracks: 46 s on average).
+    sr : int, default=22050
+        Sample rate in Hz.
+    return_clean : bool, default=False
+        Also return the clean excerpts (before injection, same scaling).
+        They can be recomputed from ``audio`` too: the injected filters are
+        exactly invertible (a peaking filter of ``-gain`` dB).
+    n_jobs : int or None, default=None
+        Excerpts processed in parallel (joblib; -1 = all cores). The
+        result does not depend on it.
+    random_state : int, RandomState instance or None, default=None
+        The same seed gives the same data set.
+    progress : callable, optional
+        Called with 1 after each excerpt (e.g. ``tqdm.update``).
+
+    Returns
+    -------
+    data : :class:`~sklearn.utils.Bunch`
+        ``audio`` (list of float32 ``(2, samples)``), ``sr``, ``ratings``
+        (float ``(n_tracks, n_raters)``, NaN = declined), ``frame`` (the
+        ratings as a wide DataFrame, index ``track_names``, columns
+        ``rater_names``), ``oracle`` ``(n_tracks,)``, ``oracle_distances``
+        ``(n_tracks, 17)``, ``resonances`` (DataFrame: track, center_hz, q,
+        gain_db; one row per injected resonance), ``strength``
+        ``(n_tracks,)`` (sum of injected gains in dB), ``track_names``,
+        ``rater_names``, ``rater_profiles`` (DataFrame), ``clean`` (with
+        ``return_clean``) and ``DESCR``.
+
+    See Also
+    --------
+    sk_reseq.stats.rater_summary : the paper's Table 1 for these ratings.
+    load_ratings : real ratings from a CSV file.
+
+    Examples
+    --------
+    >>> from sk_reseq.datasets import make_listening_test
+    >>> data = make_listening_test(n_tracks=4, n_raters=3, duration=1.0, random_state=0)
+    >>> data.ratings.shape, len(data.audio), data.audio[0].shape
+    ((4, 3), 4, (2, 22050))
+    >>> data.rater_names
+    ['s01', 's02', 's03']
+    >>> bool(((data.oracle >= 0) & (data.oracle <= 1)).all())
+    True
+    """
+    from ..equalizer import ResonanceEqualizer
+
+    rng = np.random.default_rng(check_random_state(random_state).randint(0, 2**31 - 1))
+    music_seed, track_seed, rater_seed = rng.integers(0, 2**31 - 1, size=3)
+    n_samples = int(round(duration * sr))
+    track_rng = np.random.default_rng(track_seed)
+    tables = [_draw_resonances(track_rng, sr) for _ in range(n_tracks)]
+    equalizer = ResonanceEqualizer(sr=sr).fit()
+    if source is None:
+        names = [f"track{i:03d}" for i in range(n_tracks)]
+        jobs = (
+            delayed(_synthetic_panel_track)(seed, n_samples, table, sr, equalizer)
+            for seed, table in zip(_track_seeds(n_tracks, int(music_seed)), tables)
+        )
+    else:
+        clean, names = _source_excerpts(
+            source, n_tracks, n_samples, sr, np.random.default_rng(music_seed)
+        )
+        jobs = (delayed(_panel_track)(x, t, sr, equalizer) for x, t in zip(clean, tables))
+    audio, clean_out, distances = [], [], np.empty((n_tracks, len(FACTOR_STEPS)))
+    results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
+    for i, (y, x, dist) in enumerate(results):
+        audio.append(y)
+        if return_clean:
+            clean_out.append(x)
+        distances[i] = dist
+        if progress is not None:
+            progress(1)
+    for name, table in zip(names, tables):
+        table.insert(0, "track", name)
+    oracle = FACTOR_STEPS[np.argmin(distances, axis=1)]
+    resonances = pd.concat(tables, ignore_index=True)
+    strength = np.array([t["gain_db"].sum() for t in tables])
+    profiles = _rater_profiles(n_raters, np.random.default_rng(rater_seed))
+    ratings = _simulate_ratings(oracle, profiles, np.random.default_rng(rater_seed + 1))
+    rater_names = [f"s{j + 1:02d}" for j in range(n_raters)]
+    profiles.index = pd.Index(rater_names, name="rater")
+    frame = pd.DataFrame(
+        ratings,
+        index=pd.Index(names, name="track", dtype=object),
+        columns=pd.Index(rater_names, name="rater", dtype=object),
+    )
+    data = Bunch(
+        audio=audio,
+        sr=sr,
+        ratings=ratings,
+        frame=frame,
+        oracle=oracle,
+        oracle_distances=distances,
+        resonances=resonances,
+        strength=strength,
+        track_names=names,
+        rater_names=rater_names,
+        rater_profiles=profiles,
+        DESCR=DESCR.format(dip_weight=DIP_WEIGHT),
+    )
+    if return_clean:
+        data.clean = clean_out
+    return data
