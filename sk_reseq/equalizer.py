@@ -344,7 +344,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
             Float or integer PCM audio at ``sr``.
         factor : float or array-like, optional
             Overrides the ``factor`` parameter for this call.
-        return_analysis : bool, default=False
+        return_analysis : bool or "mean", default=False
             Also return a :class:`~sklearn.utils.Bunch` with, per analysis
             frame, ``levels`` (ELC-weighted band levels, dB), ``smoothed``,
             ``resonances`` and ``gain_db`` (float32, shape ``(frames, bands)``
@@ -352,7 +352,8 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
             ``power`` (the frames' power spectra, summed over linked
             channels), their means over frames (``mean_levels``, ...),
             ``times`` (frame centres, s), ``band_centers`` and ``layout``.
-            Only for a single track.
+            Only for a single track. ``"mean"`` keeps only the means, in
+            constant memory (for long files).
         progress : callable, optional
             Called with the number of input samples processed after each chunk
             (e.g. ``tqdm.update``).
@@ -381,7 +382,9 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
                 raise ValueError("return_analysis=True needs a single track, not a batch.")
             y = np.stack([self._process_track(clip, factor) for clip in x])
             return self._restore(y, dtype, squeeze)
-        recorder = _Recorder(keep_frames=True) if return_analysis else None
+        if return_analysis not in (False, True, "mean"):
+            raise ValueError(f"return_analysis must be True, False or 'mean', got {return_analysis!r}.")
+        recorder = _Recorder(keep_frames=return_analysis is True) if return_analysis else None
         y = self._restore(self._process_track(x, factor, recorder, progress), dtype, squeeze)
         if not return_analysis:
             return y
@@ -395,7 +398,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
 
     def _analysis_bunch(self, recorder, n_samples):
         _, _, _, layout = self._configure()
-        frames = {k: np.concatenate(v) for k, v in recorder.frames.items()}
+        frames = {k: np.concatenate(v) for k, v in recorder.frames.items() if v}
         means = {f"mean_{k}": v / max(recorder.count, 1) for k, v in recorder.sums.items()}
         return Bunch(
             **frames,

@@ -1,0 +1,103 @@
+"""``sk-reseq eq IN OUT --factor F``: equalize a file at a fixed factor."""
+
+import logging
+import os
+from pathlib import Path
+
+from ..audio import audio_info, load_audio, save_audio
+from ..equalizer import ResonanceEqualizer
+
+logger = logging.getLogger(__name__)
+
+# Files longer than this get a progress bar (unless --quiet).
+_PROGRESS_MIN_SECONDS = 20.0
+
+
+def register(subparsers):
+    p = subparsers.add_parser(
+        "eq",
+        help="attenuate resonances in an audio file by a fixed factor",
+        description="Equalize IN into OUT (same sample rate and sample format as IN).",
+    )
+    p.add_argument("input", metavar="IN", help="input audio file (WAV, FLAC, OGG, MP3, ...)")
+    p.add_argument("output", metavar="OUT", help="output audio file; its extension sets the format")
+    p.add_argument("--factor", type=float, default=0.5, help="attenuation factor in [0, 1] (default 0.5)")
+    p.add_argument("--mix", type=float, default=1.0, help="dry/wet proportion in [0, 1] (default 1)")
+    p.add_argument("--smoothing", type=float, default=1.0, help="smoothing width in octaves (default 1)")
+    p.add_argument("--threshold", type=float, default=1.0,
+                   help="excess in dB ignored by the detector (default 1; the paper: 0)")
+    p.add_argument("--unlinked", action="store_true", help="one gain curve per channel")
+    p.add_argument("--delta", action="store_true", help="write what is removed instead")
+    p.add_argument("--plot", metavar="FILE.png", help="draw the mean spectrum, smoothed curve and gain")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=run)
+
+
+def check_output_path(path):
+    """Fail before any work if ``path`` cannot be written."""
+    parent = Path(path).resolve().parent
+    if not parent.is_dir():
+        raise FileNotFoundError(f"output folder does not exist: {parent}")
+    if not os.access(parent, os.W_OK):
+        raise PermissionError(f"output folder is not writable: {parent}")
+    if Path(path).is_dir():
+        raise IsADirectoryError(f"output path is a directory: {path}")
+
+
+def progress_bar(total, desc, quiet, seconds):
+    """A tqdm bar for long inputs, or None."""
+    if quiet or seconds < _PROGRESS_MIN_SECONDS:
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, desc=desc, unit="sample", unit_scale=True, leave=False)
+
+
+def run(args):
+    info = audio_info(args.input)
+    check_output_path(args.output)
+    if args.plot:
+        check_output_path(args.plot)
+    audio, sr = load_audio(args.input)
+    eq = ResonanceEqualizer(
+        factor=args.factor, sr=sr, mix=args.mix, smoothing=args.smoothing,
+        threshold=args.threshold, link_channels=not args.unlinked,
+        output="delta" if args.delta else "equalized",
+    ).fit()
+    bar = progress_bar(audio.shape[1], Path(args.input).name, args.quiet, audio.shape[1] / sr)
+    try:
+        y, analysis = eq.equalize(audio, return_analysis="mean",
+                                  progress=bar.update if bar else None)
+    finally:
+        if bar is not None:
+            bar.close()
+    save_audio(args.output, y, sr, subtype=info.subtype)
+    if args.plot:
+        save_plot(analysis, args.plot, f"{Path(args.input).name}: factor {args.factor:g}")
+    if not args.quiet:
+        gain = analysis.mean_gain_db
+        print(f"{args.input} -> {args.output}: {audio.shape[0]} ch, {audio.shape[1] / sr:.1f} s "
+              f"at {sr} Hz, factor {args.factor:g}; mean gain {gain.mean():.2f} dB, "
+              f"strongest {gain.min():.2f} dB")
+    return 0
+
+
+def save_plot(analysis, path, title):
+    """Draw :func:`~sk_reseq.plotting.plot_equalizer_curves` into ``path`` atomically."""
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    from ..plotting import plot_equalizer_curves
+
+    ax = plot_equalizer_curves(analysis, title=title)
+    path = Path(path)
+    tmp = path.with_name(f".{path.name}.part{path.suffix}")
+    try:
+        ax.figure.savefig(tmp, dpi=120)
+        os.replace(tmp, path)
+    finally:
+        plt.close(ax.figure)
+        if tmp.exists():
+            tmp.unlink()
