@@ -148,6 +148,18 @@ def test_interrupted_run_leaves_no_partial_track(tmp_path, monkeypatch):
     assert manifest["skipped"] == ["track0"] and manifest["rendered"] == ["track1", "track2"]
 
 
+def test_max_seconds_cuts_excerpts_with_fades(tmp_path):
+    panel = make_panel(tmp_path, n_tracks=1, n_steps=2, max_seconds=1.5)
+    track = json.loads((panel / "manifest.json").read_text())["tracks"][0]
+    assert track["frames"] == int(1.5 * SR) and track["duration"] == 1.5
+    audio, _ = load_audio(panel / track["variants"][1]["file"])
+    assert audio.shape == (2, int(1.5 * SR))
+    edge = int(0.01 * SR)
+    # The looped track neither starts nor ends with a jump; the middle is untouched by fades.
+    assert np.abs(audio[:, :3]).max() < 1e-3 and np.abs(audio[:, -3:]).max() < 1e-3
+    assert np.abs(audio[:, edge:2 * edge]).max() > 0.01
+
+
 def test_vorbis_variants_decode_near_the_target(tmp_path):
     panel = make_panel(tmp_path, n_tracks=1, n_steps=2, codec="vorbis", quality=0.8)
     manifest = json.loads((panel / "manifest.json").read_text())
@@ -177,6 +189,7 @@ def test_pink_noise_reference_is_pink_and_framed_by_silence():
     ({"target_lufs": 3.0}, "target_lufs"),
     ({"peak_ceiling_dbfs": 1.0}, "peak_ceiling_dbfs"),
     ({"quality": 1.5}, "quality"),
+    ({"max_seconds": 0}, "max_seconds"),
     ({"n_steps": 1}, "n_steps"),
     ({"noise_seconds": 0}, "noise_seconds"),
     ({"silence_seconds": -1}, "silence_seconds"),

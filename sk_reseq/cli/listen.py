@@ -12,6 +12,7 @@ def _prepare(args):
     manifest = prepare_panel(
         args.audio_dir, args.panel_dir, target_lufs=args.target_lufs,
         peak_ceiling_dbfs=args.peak_ceiling, codec=args.codec, quality=args.quality,
+        max_seconds=args.max_seconds,
         noise_seconds=args.noise_seconds, silence_seconds=args.silence_seconds,
         progress=not args.quiet,
     )
@@ -78,6 +79,9 @@ def register(subparsers):
     p.add_argument("--codec", choices=["flac", "vorbis"], default="flac",
                    help="flac: lossless 16-bit (default); vorbis: ~5x smaller, lossy")
     p.add_argument("--quality", type=float, default=0.9, help="Vorbis quality in (0, 1] (default: 0.9)")
+    p.add_argument("--max-seconds", type=float, default=None,
+                   help="keep at most this many seconds of each track (default: all); the browser "
+                        "holds ~6 MB per second of stereo audio while a track plays")
     p.add_argument("--noise-seconds", type=float, default=10.0,
                    help="pink-noise reference between tracks, seconds (default: 10, as in the paper)")
     p.add_argument("--silence-seconds", type=float, default=0.5,

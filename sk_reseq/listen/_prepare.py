@@ -228,49 +228,72 @@ def _save_variant(path, audio, sr, codec, quality):
         save_audio(path, audio, sr, subtype=subtype)
 
 
+def _edge_fades(audio, sr, seconds=0.01):
+    """Raised-cosine fade-in and fade-out, so the looping player never clicks."""
+    n = min(int(round(seconds * sr)), audio.shape[-1] // 2)
+    if n:
+        ramp = (0.5 - 0.5 * np.cos(np.linspace(0.0, np.pi, n))).astype(np.float32)
+        audio = audio.copy()
+        audio[:, :n] *= ramp
+        audio[:, -n:] *= ramp[::-1]
+    return audio
+
+
 def _render_track(source, track, panel_dir, settings):
-    """Loudness-align one track, render and encode its variants; return its record."""
+    """Loudness-align one track, render and encode its variants; return its record.
+
+    Variants are written one at a time (a minute of stereo audio in 17
+    variants would hold ~350 MB). If one exceeds the peak ceiling, all are
+    rendered again with a common lower gain (rare: the equalizer only
+    attenuates).
+    """
     from ..audio import load_audio
     from ..equalizer import ResonanceEqualizer
 
-    audio, sr = load_audio(source)
+    audio, sr = load_audio(source, duration=settings["max_seconds"])
     audio = np.asarray(audio, dtype=np.float32)
     source_lufs = integrated_loudness(audio, sr)
     if not math.isfinite(source_lufs):
         raise ValueError(f"track {source.name!r} is silent (loudness -inf LUFS); remove it from the folder.")
     gain_db = settings["target_lufs"] - source_lufs
     aligned = audio * np.float32(10.0 ** (gain_db / 20.0))
-
     equalizer = ResonanceEqualizer(sr=sr, **settings["equalizer"])
-    variants = [np.asarray(equalizer.equalize(aligned, factor=f), dtype=np.float32)
-                for f in settings["factors"]]
-
-    # Peak guard: one common gain for all variants (they must differ only by the EQ).
-    ceiling = 10.0 ** (settings["peak_ceiling_dbfs"] / 20.0)
-    peak = max(float(np.max(np.abs(v))) for v in variants)
-    guard_db = 0.0
-    if peak > ceiling:
-        guard_db = _db(ceiling / peak)
-        logger.warning("track %s: lowered by %.2f dB to keep peaks <= %.1f dBFS (misses the loudness target)",
-                       track, -guard_db, settings["peak_ceiling_dbfs"])
-        variants = [v * np.float32(ceiling / peak) for v in variants]
-
     track_dir = panel_dir / "audio" / track
     track_dir.mkdir(parents=True, exist_ok=True)
     suffix, _ = CODECS[settings["codec"]]
-    records = []
-    for step, (factor, variant) in enumerate(zip(settings["factors"], variants)):
-        path = track_dir / f"v{step:02d}{suffix}"
-        _save_variant(path, variant, sr, settings["codec"], settings["quality"])
-        records.append({
-            "step": step,
-            "factor": factor,
-            "file": path.relative_to(panel_dir).as_posix(),
-            "bytes": path.stat().st_size,
-            "sha256": _sha256(path),
-            "loudness_lufs": round(integrated_loudness(variant, sr), 3),
-            "peak_dbfs": round(_db(float(np.max(np.abs(variant)))), 3),
-        })
+    ceiling = 10.0 ** (settings["peak_ceiling_dbfs"] / 20.0)
+
+    def render(scale):
+        records, peak = [], 0.0
+        for step, factor in enumerate(settings["factors"]):
+            # Fades after the EQ: its filters would smear fades made before it.
+            variant = _edge_fades(np.asarray(equalizer.equalize(aligned, factor=factor), dtype=np.float32),
+                                  sr) * scale
+            variant_peak = float(np.max(np.abs(variant)))
+            peak = max(peak, variant_peak)
+            if peak > ceiling * 1.0001:
+                return None, peak  # over the ceiling: stop, start again lower
+            path = track_dir / f"v{step:02d}{suffix}"
+            _save_variant(path, variant, sr, settings["codec"], settings["quality"])
+            records.append({
+                "step": step,
+                "factor": factor,
+                "file": path.relative_to(panel_dir).as_posix(),
+                "bytes": path.stat().st_size,
+                "sha256": _sha256(path),
+                "loudness_lufs": round(integrated_loudness(variant, sr), 3),
+                "peak_dbfs": round(_db(variant_peak), 3),
+            })
+        return records, peak
+
+    records, peak = render(np.float32(1.0))
+    guard_db = 0.0
+    while records is None:
+        # Scale by the highest peak seen so far; repeat if a later variant peaks higher still.
+        guard_db += _db(ceiling / peak)
+        logger.warning("track %s: lowered by %.2f dB to keep peaks <= %.1f dBFS (misses the loudness target)",
+                       track, -guard_db, settings["peak_ceiling_dbfs"])
+        records, peak = render(np.float32(10.0 ** (guard_db / 20.0)))
     return {
         "id": track,
         "source": _source_signature(source),
@@ -310,18 +333,21 @@ def _prepare_noise(panel_dir, settings):
 
 
 def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=-1.0, n_steps=17,
-                  codec="flac", quality=0.9, noise_seconds=10.0, silence_seconds=0.5,
-                  equalizer_params=None, progress=False):
+                  codec="flac", quality=0.9, max_seconds=None, noise_seconds=10.0,
+                  silence_seconds=0.5, equalizer_params=None, progress=False):
     """Render a listening-test panel from a folder of tracks.
 
     Every audio file directly in ``audio_dir`` becomes one track (its id is
     the file name without extension). Each track is
 
+    0. cut to its first ``max_seconds`` if given;
     1. loudness-aligned: one gain brings its ITU-R BS.1770-4 integrated
        loudness (pyloudnorm) to ``target_lufs`` (-23 LUFS, EBU R128's
        programme level, leaves headroom for unmastered mixes);
     2. rendered with :class:`sk_reseq.equalizer.ResonanceEqualizer` at the
-       ``n_steps`` factors 0, 1/16, ..., 1 (the paper's 17 steps);
+       ``n_steps`` factors 0, 1/16, ..., 1 (the paper's 17 steps), each
+       variant with 10 ms fades at both ends (the browser loops the track;
+       the fades keep the loop click-free);
     3. peak-guarded: if any variant's sample peak would exceed
        ``peak_ceiling_dbfs``, all variants of the track are lowered by the
        same gain (they keep differing only by the EQ; the track then plays
@@ -360,6 +386,11 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
         Encoding of the variants.
     quality : float
         Vorbis quality in (0, 1]; ignored for FLAC.
+    max_seconds : float or None
+        Keep at most this many seconds of each track (the paper's excerpts
+        lasted 46 s on average). The browser holds a track's 17 decoded
+        variants in memory, about 6 MB per second of stereo audio, so
+        excerpts of a minute or two keep the page light.
     noise_seconds, silence_seconds : float
         The pink-noise reference between tracks: ``noise_seconds`` of noise
         (the paper: 10) with ``silence_seconds`` of silence on each side.
@@ -401,6 +432,9 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
                                    ("quality", quality, 0.0, 1.0)]:
         if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
             raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}.")
+    if max_seconds is not None and (isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float))
+                                    or not math.isfinite(max_seconds) or max_seconds <= 0):
+        raise ValueError(f"max_seconds must be None or a positive number of seconds, got {max_seconds!r}.")
     if codec not in CODECS:
         raise ValueError(f"codec must be one of {sorted(CODECS)}, got {codec!r}.")
     if equalizer_params is not None and not isinstance(equalizer_params, dict):
@@ -413,6 +447,7 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
         "factors": panel_factors(n_steps),
         "codec": codec,
         "quality": float(quality) if codec == "vorbis" else None,
+        "max_seconds": None if max_seconds is None else float(max_seconds),
         "equalizer": dict(equalizer_params or {}),
     }
     json.dumps(settings, allow_nan=False)  # equalizer_params must be JSON-able to be recorded
