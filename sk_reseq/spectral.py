@@ -30,6 +30,8 @@ taken narrower than one bin (centred on the band's centre), which is the
 DFT's own resolution; see :func:`band_matrix`.
 """
 
+from functools import lru_cache
+
 import bottleneck as bn
 import numpy as np
 import scipy.fft
@@ -54,6 +56,8 @@ __all__ = [
     "interpolation_matrix",
     "bin_gains",
     "BandLayout",
+    "cached_layout",
+    "default_n_fft",
 ]
 
 #: Number of log-spaced bands of the paper's ELC-weighted spectrum.
@@ -505,3 +509,31 @@ class BandLayout:
         linear = np.exp(np.asarray(gains_db, dtype=np.float32) * np.float32(np.log(10) / 20))
         low = linear[..., left]
         return low + (linear[..., right] - low) * frac
+
+
+@lru_cache(maxsize=16)
+def cached_layout(sr, n_fft, n_bands=N_BANDS, fmin=20.0, fmax=20000.0, phon=80.0):
+    """A shared :class:`BandLayout` per configuration (building one costs a few ms).
+
+    Examples
+    --------
+    >>> from sk_reseq.spectral import cached_layout
+    >>> cached_layout(22050.0, 2048) is cached_layout(22050.0, 2048)
+    True
+    """
+    return BandLayout(sr, n_fft, n_bands=n_bands, fmin=fmin, fmax=fmax, phon=phon)
+
+
+def default_n_fft(sr):
+    """DFT size used when ``n_fft=None``: the power of two nearest 93 ms.
+
+    That is 4096 at 44.1 and 48 kHz and 2048 at 22.05 kHz (bins of about
+    10.8 Hz), a common trade-off between frequency and time resolution.
+
+    Examples
+    --------
+    >>> from sk_reseq.spectral import default_n_fft
+    >>> default_n_fft(44100), default_n_fft(22050), default_n_fft(48000)
+    (4096, 2048, 4096)
+    """
+    return int(2 ** np.round(np.log2(0.093 * sr)))

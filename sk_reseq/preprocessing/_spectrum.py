@@ -9,8 +9,14 @@ from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
 
 from .._validation import check_windows
-from ..equalizer import _layout, default_n_fft
-from ..spectral import N_BANDS, power_spectrum, resonances, smooth_bands
+from ..spectral import (
+    N_BANDS,
+    cached_layout,
+    default_n_fft,
+    power_spectrum,
+    resonances,
+    smooth_bands,
+)
 
 __all__ = ["ELCSpectrum", "ResonanceDetector"]
 
@@ -31,7 +37,7 @@ class ELCSpectrum(TransformerMixin, BaseEstimator):
     sr : float, default=22050
         Sample rate of the windows.
     n_fft : int, default=None
-        DFT size; None picks :func:`sk_reseq.equalizer.default_n_fft`
+        DFT size; None picks :func:`sk_reseq.spectral.default_n_fft`
         (2048 at 22.05 kHz).
     hop_length : int, default=None
         Frame hop; None means ``n_fft // 4``.
@@ -104,7 +110,7 @@ class ELCSpectrum(TransformerMixin, BaseEstimator):
         return self
 
     def _get_layout(self):
-        return _layout(float(self.sr), self.n_fft_, int(self.n_bands), float(self.fmin),
+        return cached_layout(float(self.sr), self.n_fft_, int(self.n_bands), float(self.fmin),
                        float(self.fmax), float(self.phon))
 
     def transform(self, X):

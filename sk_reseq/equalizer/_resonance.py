@@ -1,6 +1,5 @@
 """The resonance equalizer of the paper (section 2, Fig. 1) as a transformer."""
 
-from functools import lru_cache
 from numbers import Integral, Real
 
 import numpy as np
@@ -8,36 +7,15 @@ from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
 
-from ._stft_eq import STFTEqualizerEngine, _Recorder
-from ._validation import AudioValueError, check_audio, check_factor, float_to_pcm
-from .spectral import N_BANDS, BandLayout
+from .._validation import AudioValueError, check_audio, check_factor, float_to_pcm
+from ..spectral import N_BANDS, cached_layout, default_n_fft
+from ._engine import STFTEqualizerEngine, _Recorder
 
-__all__ = ["ResonanceEqualizer", "default_n_fft"]
+__all__ = ["ResonanceEqualizer"]
 
 # Offline processing pushes this many hops per engine call: large enough to
 # amortise Python overhead, small enough to bound the temporary buffers.
 _CHUNK_HOPS = 64
-
-
-def default_n_fft(sr):
-    """DFT size used when ``n_fft=None``: the power of two nearest 93 ms.
-
-    That is 4096 at 44.1 and 48 kHz and 2048 at 22.05 kHz (bins of about
-    10.8 Hz), a common trade-off between frequency and time resolution.
-
-    Examples
-    --------
-    >>> from sk_reseq.equalizer import default_n_fft
-    >>> default_n_fft(44100), default_n_fft(22050), default_n_fft(48000)
-    (4096, 2048, 4096)
-    """
-    return int(2 ** np.round(np.log2(0.093 * sr)))
-
-
-@lru_cache(maxsize=16)
-def _layout(sr, n_fft, n_bands, fmin, fmax, phon):
-    # Building the sparse operators costs a few ms; estimators reuse them.
-    return BandLayout(sr, n_fft, n_bands=n_bands, fmin=fmin, fmax=fmax, phon=phon)
 
 
 class ResonanceEqualizer(TransformerMixin, BaseEstimator):
@@ -204,7 +182,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
             )
         span = self.averaging * self.sr
         averaging_frames = max(1, int(round((span - n_fft) / hop)) + 1)
-        layout = _layout(float(self.sr), n_fft, int(self.n_bands), float(self.fmin),
+        layout = cached_layout(float(self.sr), n_fft, int(self.n_bands), float(self.fmin),
                          float(self.fmax), float(self.phon))
         return n_fft, hop, averaging_frames, layout
 

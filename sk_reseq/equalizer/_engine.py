@@ -16,7 +16,7 @@ import numpy as np
 import scipy.fft
 from scipy.signal import get_window
 
-from .spectral import _power_from_spectrum
+from ..spectral import _power_from_spectrum
 
 
 class _Recorder:

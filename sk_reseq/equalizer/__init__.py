@@ -1,0 +1,5 @@
+"""Equalizers: the resonance equalizer of the paper and its auto-adaptive form."""
+
+from ._resonance import ResonanceEqualizer
+
+__all__ = ["ResonanceEqualizer"]
