@@ -1,0 +1,219 @@
+"""Synthetic music and the simulated listening panel."""
+
+import numpy as np
+import pytest
+from scipy import stats
+
+from sk_reseq.datasets import FACTOR_STEPS, make_listening_test, make_synthetic_music
+from sk_reseq.datasets._panel import _band_distance, _frame_power, _inject, _peaking_sos
+from sk_reseq.equalizer import ResonanceEqualizer
+from sk_reseq.stats import rater_correlations, rater_summary
+
+SR = 22050
+
+
+# -- synthetic music -------------------------------------------------------------
+
+
+def _centroid(x, sr=SR):
+    power = np.abs(np.fft.rfft(x.mean(axis=0))) ** 2
+    freqs = np.fft.rfftfreq(x.shape[1], 1 / sr)
+    return float((freqs * power).sum() / power.sum())
+
+
+def test_synthetic_music_shape_level_and_stereo():
+    tracks = make_synthetic_music(n_tracks=6, duration=2.0, random_state=0)
+    assert len(tracks) == 6
+    for x in tracks:
+        assert x.shape == (2, 2 * SR) and x.dtype == np.float32
+        assert np.all(np.isfinite(x)) and np.abs(x).max() < 1.0
+        rms_db = 20 * np.log10(np.sqrt(np.mean(x.astype(float) ** 2)))
+        assert rms_db == pytest.approx(-20, abs=1.0) or np.abs(x).max() == pytest.approx(0.98)
+        # A stereo image, not two copies of one channel.
+        assert not np.allclose(x[0], x[1])
+        assert np.corrcoef(x[0], x[1])[0, 1] > 0.3
+
+
+def test_synthetic_music_is_varied():
+    tracks = make_synthetic_music(n_tracks=12, duration=2.0, random_state=1)
+    centroids = np.array([_centroid(x) for x in tracks])
+    assert centroids.max() / centroids.min() > 1.5
+    # Music, not noise: the spectrum has strong peaks (harmonics) above its median.
+    power = np.abs(np.fft.rfft(tracks[0][0])) ** 2
+    assert np.percentile(power, 99.9) > 1000 * np.median(power)
+
+
+def test_synthetic_music_is_deterministic_per_excerpt():
+    a = make_synthetic_music(n_tracks=3, duration=1.0, random_state=5)
+    b = make_synthetic_music(n_tracks=5, duration=1.0, random_state=5)
+    c = make_synthetic_music(n_tracks=3, duration=1.0, random_state=6)
+    for x, y in zip(a, b):
+        np.testing.assert_array_equal(x, y)
+    assert not np.allclose(a[0], c[0])
+
+
+@pytest.mark.parametrize("params", [{"n_tracks": 0}, {"duration": -1.0}, {"sr": 100}])
+def test_synthetic_music_bad_parameters(params):
+    with pytest.raises(ValueError, match=next(iter(params))):
+        make_synthetic_music(**params)
+
+
+# -- resonance injection -----------------------------------------------------------
+
+
+def test_peaking_filter_gain_at_centre_and_inverse():
+    sos = _peaking_sos(1000.0, 8.0, 12.0, SR)[None]
+    from scipy.signal import sosfreqz
+
+    w, h = sosfreqz(sos, worN=[50.0, 1000.0, 8000.0], fs=SR)
+    gains = 20 * np.log10(np.abs(h))
+    assert gains[1] == pytest.approx(12.0, abs=1e-6)
+    assert abs(gains[0]) < 0.1 and abs(gains[2]) < 0.1
+    import pandas as pd
+
+    table = pd.DataFrame({"center_hz": [300.0, 2500.0], "q": [5.0, 15.0], "gain_db": [9.0, 4.0]})
+    x = np.random.default_rng(0).standard_normal((2, 4000))
+    back = _inject(_inject(x, table, SR), table, SR, inverse=True)
+    np.testing.assert_allclose(back, x, atol=1e-9)
+
+
+# -- the simulated panel -------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def panel():
+    return make_listening_test(
+        n_tracks=150, n_raters=15, duration=2.0, return_clean=True, random_state=0
+    )
+
+
+def test_panel_fields(panel):
+    assert len(panel.audio) == len(panel.clean) == 150
+    assert all(a.shape == (2, 2 * SR) and a.dtype == np.float32 for a in panel.audio)
+    assert panel.ratings.shape == (150, 15) and panel.sr == SR
+    assert panel.frame.index.tolist() == panel.track_names
+    assert panel.frame.columns.tolist() == panel.rater_names == [f"s{j:02d}" for j in range(1, 16)]
+    np.testing.assert_array_equal(panel.frame.to_numpy(), panel.ratings)
+    assert "synthetic" in panel.DESCR.lower()
+    finite = panel.ratings[~np.isnan(panel.ratings)]
+    assert np.all(np.isin(finite, FACTOR_STEPS))
+    assert np.all(np.isin(panel.oracle, FACTOR_STEPS))
+    assert not np.isnan(panel.ratings).all(axis=1).any()
+    assert all(np.abs(a).max() < 1.0 for a in panel.audio)
+
+
+def test_injected_resonances_follow_the_design(panel):
+    res = panel.resonances
+    counts = res.groupby("track").size().reindex(panel.track_names, fill_value=0)
+    assert counts.between(0, 4).all() and set(counts) == {0, 1, 2, 3, 4}
+    assert res["center_hz"].between(80, 8000).all()
+    assert res["q"].between(4, 20).all() and res["gain_db"].between(3, 15).all()
+    np.testing.assert_allclose(
+        panel.strength, res.groupby("track")["gain_db"].sum().reindex(panel.track_names, fill_value=0)
+    )
+
+
+def test_clean_excerpt_is_recovered_by_undoing_the_filters(panel):
+    for i in (0, 1, 2):
+        table = panel.resonances[panel.resonances["track"] == panel.track_names[i]]
+        undone = _inject(panel.audio[i], table, SR, inverse=True)
+        np.testing.assert_allclose(undone, panel.clean[i], atol=2e-6)
+
+
+def test_panel_statistics_look_like_the_papers_table_1(panel):
+    summary = rater_summary(panel.frame)
+    medians = summary["Median"]
+    assert ((medians >= 0.1) & (medians <= 0.35)).sum() >= 10
+    assert (medians >= 0.4).sum() >= 1  # like s07
+    zeros = summary["# 0.0"]
+    assert (zeros >= 2.5 * zeros.median()).sum() >= 2  # like s01 and s15
+    declines = summary["# No rating"]
+    assert ((declines >= 12) & (declines <= 30)).sum() == 1  # like s13 (21)
+    assert (declines <= 10).sum() == 14
+    assert (summary["Max"] >= 0.6).sum() >= 12
+    corr = rater_correlations(panel.frame).to_numpy()
+    pairs = corr[np.triu_indices(15, 1)]
+    assert pairs.mean() > 0.2
+
+
+def test_oracle_rises_with_injected_strength(panel):
+    rho = stats.spearmanr(panel.oracle, panel.strength).statistic
+    assert rho >= 0.5
+    none = panel.strength == 0
+    assert panel.oracle[none].mean() < panel.oracle[~none].mean()
+    # Ratings follow the oracle too: the mean rating per track correlates with it.
+    assert stats.spearmanr(panel.oracle, np.nanmean(panel.ratings, axis=1)).statistic > 0.5
+
+
+def test_equalizing_at_the_oracle_brings_the_track_closer_to_clean(panel):
+    eq = ResonanceEqualizer(sr=SR).fit()
+    layout = eq.analyze(panel.audio[0]).layout
+    strongest = np.argsort(-panel.oracle, kind="stable")[:4]
+    assert panel.oracle[strongest].min() > 0
+    for i in strongest:
+        reference = layout.levels(_frame_power(eq, panel.clean[i]))
+
+        def real_distance(factor):
+            y = eq.equalize(panel.audio[i], factor=factor)
+            return _band_distance(layout.levels(_frame_power(eq, y)), reference)
+
+        real = np.array([real_distance(f) for f in FACTOR_STEPS])
+        assert real[np.flatnonzero(FACTOR_STEPS == panel.oracle[i])[0]] < real[0]
+        # The cheap STFT-domain oracle agrees with resynthesis within two steps.
+        assert abs(FACTOR_STEPS[np.argmin(real)] - panel.oracle[i]) <= 2 / 16 + 1e-12
+        # Factor 0 is the untouched track: the cheap distance is exact there.
+        assert panel.oracle_distances[i, 0] == pytest.approx(real[0], rel=1e-4)
+
+
+def test_frame_power_matches_the_equalizers_analysis():
+    x = make_synthetic_music(1, 1.3, random_state=2)[0]
+    eq = ResonanceEqualizer(sr=SR).fit()
+    np.testing.assert_allclose(_frame_power(eq, x), eq.analyze(x).power, rtol=1e-4, atol=1e-12)
+
+
+def test_panel_is_deterministic_and_n_jobs_does_not_matter():
+    a = make_listening_test(n_tracks=5, n_raters=4, duration=1.0, random_state=3)
+    b = make_listening_test(n_tracks=5, n_raters=4, duration=1.0, random_state=3, n_jobs=2)
+    c = make_listening_test(n_tracks=5, n_raters=4, duration=1.0, random_state=4)
+    np.testing.assert_array_equal(a.ratings, b.ratings)
+    np.testing.assert_array_equal(a.audio[2], b.audio[2])
+    assert a.resonances.equals(b.resonances)
+    assert not np.array_equal(a.audio[0], c.audio[0])
+
+
+def test_panel_from_a_source_folder(tmp_path):
+    from sk_reseq.audio import save_audio
+
+    music = make_synthetic_music(2, 3.0, random_state=0)
+    save_audio(tmp_path / "alpha.wav", music[0], SR)
+    save_audio(tmp_path / "beta.flac", music[1][:1], SR)  # mono
+    calls = []
+    data = make_listening_test(
+        n_tracks=3, n_raters=2, source=tmp_path, duration=1.0, random_state=0, progress=calls.append
+    )
+    assert data.track_names == ["000-alpha", "001-beta", "002-alpha"]
+    assert all(a.shape == (2, SR) for a in data.audio)
+    assert calls == [1, 1, 1]
+    # A list of files works too.
+    files = [tmp_path / "alpha.wav"]
+    assert make_listening_test(1, 1, source=files, duration=1.0, random_state=0).track_names == [
+        "000-alpha"
+    ]
+
+
+def test_panel_source_errors(tmp_path):
+    with pytest.raises(FileNotFoundError, match="not found"):
+        make_listening_test(2, 2, source=tmp_path / "missing", duration=1.0)
+    from sk_reseq.audio import save_audio
+
+    save_audio(tmp_path / "short.wav", np.zeros((2, SR // 2), dtype=np.float32), SR)
+    with pytest.raises(ValueError, match=r"short.wav lasts 0.50 s, shorter than the excerpt"):
+        make_listening_test(2, 2, source=tmp_path, duration=1.0)
+    with pytest.raises(ValueError, match="empty list"):
+        make_listening_test(2, 2, source=[], duration=1.0)
+
+
+@pytest.mark.parametrize("params", [{"n_tracks": 0}, {"n_raters": 0}, {"duration": 0}])
+def test_panel_bad_parameters(params):
+    with pytest.raises(ValueError, match=next(iter(params))):
+        make_listening_test(**params)
