@@ -159,6 +159,19 @@ def bark_band_edges(sr, n_bands=N_BARK_BANDS):
     return edges
 
 
+def _direct(algorithm):
+    """The algorithm's C++ entry point, without essentia.standard's per-call conversion.
+
+    ``Algorithm.__call__`` (essentia.standard) checks and converts every
+    argument in Python before it calls the binding's ``__compute__``; that
+    costs about as much as the cheaper descriptors themselves. The analyzer
+    passes exactly the types Essentia wants (C-contiguous float32 arrays,
+    Python floats), and ``__compute__`` still rejects anything else with an
+    error, so it is called directly; the public call is the fallback.
+    """
+    return getattr(algorithm, "__compute__", algorithm)
+
+
 class EssentiaFrameAnalyzer:
     """Essentia's part of Table 2 (94 descriptors) for frames of one window.
 
@@ -172,6 +185,11 @@ class EssentiaFrameAnalyzer:
         Sample rate of the frames in Hz (at least 16000).
     frame_size : int
         Frame length in samples (even).
+
+    Attributes
+    ----------
+    algorithms : dict of str to essentia.standard algorithm
+        The configured algorithms, by role (``"mfcc"``, ``"energy_band_low"``, ...).
 
     Examples
     --------
@@ -192,54 +210,56 @@ class EssentiaFrameAnalyzer:
         nyquist = sr / 2.0
         n_bins = frame_size // 2 + 1
         self.sr, self.frame_size = sr, frame_size
-        self._window = es.Windowing(type="blackmanharris62", size=frame_size)
-        self._spectrum = es.Spectrum(size=frame_size)
-        self._mfcc = es.MFCC(
-            inputSize=n_bins, sampleRate=sr, numberCoefficients=N_MFCC,
-            highFrequencyBound=min(11000.0, nyquist),
-        )
-        self._gfcc = es.GFCC(
-            inputSize=n_bins, sampleRate=sr, numberCoefficients=N_MFCC,
-            highFrequencyBound=min(22050.0, nyquist),
-        )
-        self._pitch = es.PitchYinFFT(
-            frameSize=frame_size, sampleRate=sr, maxFrequency=min(22050.0, nyquist)
-        )
-        self._salience = es.PitchSalience(sampleRate=sr)
-        self._peaks = es.SpectralPeaks(
-            orderBy="frequency", minFrequency=sr / frame_size, sampleRate=sr
-        )
-        self._harmonic_peaks = es.HarmonicPeaks()
-        self._inharmonicity = es.Inharmonicity()
-        self._odd_to_even = es.OddToEvenHarmonicEnergyRatio()
-        self._tristimulus = es.Tristimulus()
-        self._complexity = es.SpectralComplexity(magnitudeThreshold=0.005, sampleRate=sr)
-        self._crest = es.Crest()
-        self._decrease = es.Decrease(range=nyquist)
-        self._energy = es.Energy()
-        self._flux = es.Flux()
-        self._rms = es.RMS()
-        self._rolloff = es.RollOff(sampleRate=sr)
-        self._strong_peak = es.StrongPeak()
-        self._zcr = es.ZeroCrossingRate()
-        self._flatness = es.FlatnessDB()
-        self._hfc = es.HFC(sampleRate=sr)
-        self._bark = es.FrequencyBands(
-            frequencyBands=bark_band_edges(sr).tolist(), sampleRate=sr
-        )
-        self._silence = es.SilenceRate(
-            thresholds=[10.0 ** (-db / 20.0) for db in SILENCE_THRESHOLDS_DB]
-        )
-        self._energy_bands = [
-            es.EnergyBand(
-                startCutoffFrequency=low, stopCutoffFrequency=min(high, nyquist), sampleRate=sr
-            )
-            for _, low, high in ENERGY_BANDS
-        ]
-        self._contrast = es.SpectralContrast(
-            frameSize=frame_size, sampleRate=sr, numberBands=N_CONTRAST_BANDS,
-            highFrequencyBound=min(11000.0, nyquist),
-        )
+        self.algorithms = {
+            "window": es.Windowing(type="blackmanharris62", size=frame_size),
+            "spectrum": es.Spectrum(size=frame_size),
+            "mfcc": es.MFCC(
+                inputSize=n_bins, sampleRate=sr, numberCoefficients=N_MFCC,
+                highFrequencyBound=min(11000.0, nyquist),
+            ),
+            "gfcc": es.GFCC(
+                inputSize=n_bins, sampleRate=sr, numberCoefficients=N_MFCC,
+                highFrequencyBound=min(22050.0, nyquist),
+            ),
+            "pitch": es.PitchYinFFT(
+                frameSize=frame_size, sampleRate=sr, maxFrequency=min(22050.0, nyquist)
+            ),
+            "salience": es.PitchSalience(sampleRate=sr),
+            "peaks": es.SpectralPeaks(
+                orderBy="frequency", minFrequency=sr / frame_size, sampleRate=sr
+            ),
+            "harmonic_peaks": es.HarmonicPeaks(),
+            "inharmonicity": es.Inharmonicity(),
+            "odd_to_even": es.OddToEvenHarmonicEnergyRatio(),
+            "tristimulus": es.Tristimulus(),
+            "complexity": es.SpectralComplexity(magnitudeThreshold=0.005, sampleRate=sr),
+            "crest": es.Crest(),
+            "decrease": es.Decrease(range=nyquist),
+            "energy": es.Energy(),
+            "flux": es.Flux(),
+            "rms": es.RMS(),
+            "rolloff": es.RollOff(sampleRate=sr),
+            "strong_peak": es.StrongPeak(),
+            "zcr": es.ZeroCrossingRate(),
+            "flatness": es.FlatnessDB(),
+            "hfc": es.HFC(sampleRate=sr),
+            "bark": es.FrequencyBands(frequencyBands=bark_band_edges(sr).tolist(), sampleRate=sr),
+            "silence": es.SilenceRate(
+                thresholds=[10.0 ** (-db / 20.0) for db in SILENCE_THRESHOLDS_DB]
+            ),
+            **{
+                f"energy_band_{name}": es.EnergyBand(
+                    startCutoffFrequency=low, stopCutoffFrequency=min(high, nyquist),
+                    sampleRate=sr,
+                )
+                for name, low, high in ENERGY_BANDS
+            },
+            "contrast": es.SpectralContrast(
+                frameSize=frame_size, sampleRate=sr, numberBands=N_CONTRAST_BANDS,
+                highFrequencyBound=min(11000.0, nyquist),
+            ),
+        }
+        self._compute = {role: _direct(a) for role, a in self.algorithms.items()}
 
     def __call__(self, frames):
         """Descriptors of consecutive frames of one window.
@@ -255,44 +275,47 @@ class EssentiaFrameAnalyzer:
             Column ``j`` is ``DESCRIPTOR_NAMES[j]``. Frame 0's spectral flux
             compares it with silence.
         """
+        frames = np.ascontiguousarray(frames, dtype=np.float32)
         out = np.empty((len(frames), N_ESSENTIA_DESCRIPTORS))
-        self._flux.reset()  # flux compares frames within this window only
+        self.algorithms["flux"].reset()  # flux compares frames within this window only
+        c = self._compute
         # Local names: this loop is the hot path (one Essentia call per descriptor).
-        window, spectrum_of = self._window, self._spectrum
-        mfcc, gfcc, pitch_of, salience = self._mfcc, self._gfcc, self._pitch, self._salience
-        peaks, harmonic_peaks = self._peaks, self._harmonic_peaks
-        energy_bands = self._energy_bands
-        for t, frame in enumerate(frames):
-            row = out[t]
+        window, spectrum_of, bark, mfcc, gfcc = (
+            c["window"], c["spectrum"], c["bark"], c["mfcc"], c["gfcc"]
+        )
+        pitch_of, peaks, harmonic_peaks = c["pitch"], c["peaks"], c["harmonic_peaks"]
+        energy_bands = [c[f"energy_band_{name}"] for name, _, _ in ENERGY_BANDS]
+        for t in range(len(frames)):
+            frame, row = frames[t], out[t]
             spectrum = spectrum_of(window(frame))
-            bands = self._bark(spectrum)
+            bands = bark(spectrum)
             row[0:13] = mfcc(spectrum)[1]
             row[13:26] = gfcc(spectrum)[1]
             pitch, confidence = pitch_of(spectrum)
             if confidence <= 0.0:
                 pitch = 0.0  # undefined: no harmonic analysis
-            freqs, mags = harmonic_peaks(*peaks(spectrum), pitch)
-            row[26] = self._inharmonicity(freqs, mags) if len(freqs) else 0.0
+            freqs, mags = harmonic_peaks(*peaks(spectrum), float(pitch))
+            row[26] = c["inharmonicity"](freqs, mags) if len(freqs) else 0.0
             row[27] = pitch
-            row[28] = salience(spectrum)
-            row[29] = self._complexity(spectrum)
-            row[30] = self._crest(bands)
-            row[31] = self._decrease(spectrum * spectrum)
-            row[32] = self._energy(spectrum)
-            row[33] = self._flux(spectrum)
-            row[34] = self._rms(spectrum)
-            row[35] = self._rolloff(spectrum)
-            row[36] = self._strong_peak(spectrum)
-            row[37] = self._zcr(frame)
-            row[38] = self._flatness(bands)
-            row[39] = self._hfc(spectrum)
+            row[28] = c["salience"](spectrum)
+            row[29] = c["complexity"](spectrum)
+            row[30] = c["crest"](bands)
+            row[31] = c["decrease"](spectrum * spectrum)
+            row[32] = c["energy"](spectrum)
+            row[33] = c["flux"](spectrum)
+            row[34] = c["rms"](spectrum)
+            row[35] = c["rolloff"](spectrum)
+            row[36] = c["strong_peak"](spectrum)
+            row[37] = c["zcr"](frame)
+            row[38] = c["flatness"](bands)
+            row[39] = c["hfc"](spectrum)
             row[40:70] = bands
             row[70] = confidence
-            row[71:74] = self._silence(frame)
-            row[74] = self._odd_to_even(freqs, mags)
+            row[71:74] = c["silence"](frame)
+            row[74] = c["odd_to_even"](freqs, mags)
             row[75:79] = [band(spectrum) for band in energy_bands]
-            row[79:82] = self._tristimulus(freqs, mags)
-            contrast, valley = self._contrast(spectrum)
+            row[79:82] = c["tristimulus"](freqs, mags)
+            contrast, valley = c["contrast"](spectrum)
             row[82:88] = contrast
             row[88:94] = valley
         return out

@@ -26,6 +26,9 @@ __all__ = ["FeatureSummarizer", "FEATURE_NAMES"]
 
 logger = logging.getLogger(__name__)
 
+# Windows per chunk: about a second of work, a few MB of intermediates.
+_CHUNK_WINDOWS = 128
+
 FEATURE_NAMES = tuple(f"{d}__{s}" for d in DESCRIPTOR_NAMES for s in STATISTICS)
 
 
@@ -104,9 +107,12 @@ class FeatureSummarizer(TransformerMixin, BaseEstimator):
     n_jobs : int or None, default=None
         Windows are split into chunks processed in parallel by joblib; None
         means 1 unless in a ``joblib.parallel_backend`` context, -1 means all
-        processors. Each chunk builds the Essentia algorithms once.
+        processors. Each chunk (at most 128 windows) in a worker builds the
+        Essentia algorithms once; with ``n_jobs=1`` they are built once per
+        transformer and cached (not pickled, not cloned).
     verbose : int, default=0
-        Verbosity of joblib's progress messages when ``n_jobs`` is not 1.
+        Progress: joblib's messages when ``n_jobs`` is not 1, otherwise one
+        INFO log line per chunk (logger ``sk_reseq.features._summarizer``).
 
     Attributes
     ----------
@@ -223,13 +229,21 @@ class FeatureSummarizer(TransformerMixin, BaseEstimator):
         X = self._check_windows(X)
         hop = self.hop_size or self.frame_size // 2
         n_jobs = effective_n_jobs(self.n_jobs)
-        if n_jobs == 1 or len(X) == 1:
-            return _features_of_chunk(X, self.sr, self.frame_size, hop, self._analyzer())
-        chunks = gen_even_slices(len(X), min(len(X), n_jobs))
-        parts = Parallel(n_jobs=n_jobs, verbose=self.verbose)(
-            delayed(_features_of_chunk)(X[chunk], self.sr, self.frame_size, hop)
-            for chunk in chunks
-        )
+        # Bounded chunks bound the memory of the frame-wise intermediates.
+        n_chunks = max(min(len(X), n_jobs), -(-len(X) // _CHUNK_WINDOWS))
+        chunks = list(gen_even_slices(len(X), n_chunks))
+        if n_jobs == 1:
+            analyzer = self._analyzer()
+            parts = []
+            for chunk in chunks:
+                parts.append(_features_of_chunk(X[chunk], self.sr, self.frame_size, hop, analyzer))
+                if self.verbose:
+                    logger.info("features: %d/%d windows", chunk.stop, len(X))
+        else:
+            parts = Parallel(n_jobs=n_jobs, verbose=self.verbose)(
+                delayed(_features_of_chunk)(X[chunk], self.sr, self.frame_size, hop)
+                for chunk in chunks
+            )
         return np.concatenate(parts)
 
     def _analyzer(self):
