@@ -1,5 +1,6 @@
 """Equalizers: the resonance equalizer of the paper and its auto-adaptive form."""
 
+from ._auto import AutoEqualizer
 from ._resonance import ResonanceEqualizer
 
-__all__ = ["ResonanceEqualizer"]
+__all__ = ["ResonanceEqualizer", "AutoEqualizer"]

@@ -258,7 +258,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         rate = float(self.factor_rate)
 
         def at(idx):
-            centre = (idx * hop + n_fft / 2 - (n_fft - hop)) / self.sr
+            centre = self.frame_centers(idx) / self.sr
             pos = np.clip(np.floor(centre * rate).astype(np.int64), 0, len(factor) - 1)
             return factor[pos]
 
@@ -266,8 +266,9 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
 
     # -- offline processing --------------------------------------------
 
-    def _engine(self, n_channels, factor, n_frames, recorder, dtype):
-        n_fft, hop, averaging_frames, layout = self._configure()
+    def _engine(self, n_channels, factor_at, recorder, dtype):
+        """A streaming engine reading its per-frame factors from ``factor_at``."""
+        _, hop, averaging_frames, layout = self._configure()
         return STFTEqualizerEngine(
             n_channels,
             layout,
@@ -277,19 +278,24 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
             self.smoothing_method,
             self.threshold,
             self.link_channels,
-            self._factor_function(factor, n_fft, hop, n_frames),
+            factor_at,
             mix=self.mix,
             output=self.output,
             recorder=recorder,
             dtype=dtype,
         )
 
-    def _process_track(self, x, factor, recorder=None, progress=None):
+    def frame_centers(self, frame_indices):
+        """Centre of each analysis frame, in samples from the start (may be < 0)."""
+        n_fft, hop, _, _ = self._configure()
+        return np.asarray(frame_indices) * hop + n_fft // 2 - (n_fft - hop)
+
+    def _process_track(self, x, factor_at, recorder=None, progress=None):
         """Equalize one float track (channels, samples); returns same dtype."""
         n_fft, hop, _, _ = self._configure()
         dtype = np.float64 if x.dtype == np.float64 else np.float32
         n_channels, n = x.shape
-        engine = self._engine(n_channels, factor, self.n_frames(n), recorder, dtype)
+        engine = self._engine(n_channels, factor_at, recorder, dtype)
         out = np.empty((n_channels, n), dtype=dtype)
         skip = n_fft - hop  # leading output that belongs to the implicit zero padding
         total = -(-(n + n_fft - hop) // hop) * hop  # input incl. trailing zeros
@@ -353,17 +359,19 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         original = np.asarray(X) if not isinstance(X, (str, bytes)) else X
         x = check_audio(X, name="X", allow_batch=True)
         factor = self.factor if factor is None else factor
+        n_fft, hop, _, _ = self._configure()
+        factor_at = self._factor_function(factor, n_fft, hop, self.n_frames(x.shape[-1]))
         dtype = original.dtype if np.issubdtype(original.dtype, np.integer) else None
         squeeze = original.ndim == 1
         if x.ndim == 3:
             if return_analysis:
                 raise ValueError("return_analysis=True needs a single track, not a batch.")
-            y = np.stack([self._process_track(clip, factor) for clip in x])
+            y = np.stack([self._process_track(clip, factor_at) for clip in x])
             return self._restore(y, dtype, squeeze)
         if return_analysis not in (False, True, "mean"):
             raise ValueError(f"return_analysis must be True, False or 'mean', got {return_analysis!r}.")
         recorder = _Recorder(keep_frames=return_analysis is True) if return_analysis else None
-        y = self._restore(self._process_track(x, factor, recorder, progress), dtype, squeeze)
+        y = self._restore(self._process_track(x, factor_at, recorder, progress), dtype, squeeze)
         if not return_analysis:
             return y
         return y, self._analysis_bunch(recorder, x.shape[1])
@@ -469,7 +477,9 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         if block.shape[1] and not np.all(np.isfinite(block)):
             raise AudioValueError("block contains NaN or infinite samples; audio must be finite.")
         if self._stream is None:
-            self._stream = self._engine(block.shape[0], self.factor, None, None, np.float32)
+            n_fft, hop, _, _ = self._configure()
+            factor_at = self._factor_function(self.factor, n_fft, hop)
+            self._stream = self._engine(block.shape[0], factor_at, None, np.float32)
             hop = self.hop_length_
             self._pending = np.zeros((block.shape[0], hop - 1), dtype=np.float32)
         elif block.shape[0] != self._stream.n_channels:

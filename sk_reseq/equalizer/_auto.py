@@ -1,0 +1,319 @@
+"""The auto-adaptive equalizer: factors predicted causally from the audio."""
+
+from numbers import Integral, Real
+
+import numpy as np
+from sklearn.base import BaseEstimator, TransformerMixin, clone
+from sklearn.utils import Bunch
+from sklearn.utils._param_validation import HasMethods, Interval
+
+from .._validation import AudioValueError, check_audio, float_to_pcm
+from ..audio import resample
+from ._resonance import ResonanceEqualizer
+
+__all__ = ["AutoEqualizer"]
+
+
+class AutoEqualizer(TransformerMixin, BaseEstimator):
+    """Resonance equalizer whose factor a model predicts from the audio.
+
+    Every ``hop`` seconds, at time ``t``, the model predicts the attenuation
+    factor from the ``window`` seconds of audio before ``t`` only (resampled
+    to ``model_sr``; zero-padded at the start of the track). The predictions
+    are smoothed by a causal exponential moving average with time constant
+    ``smoothing`` (the paper targets changes on a ~3 s time scale), clipped
+    to ``factor_range`` and drive a :class:`ResonanceEqualizer`: an analysis
+    frame centred at ``c`` uses the last factor predicted at or before
+    ``c``. So the factor applied at any time depends on no later audio.
+
+    Parameters
+    ----------
+    model : estimator, default=None
+        A fitted regressor (or Pipeline) whose ``predict`` takes windows
+        ``(n, 2, round(window * model_sr))``, e.g. a DRN or FFN pipeline from
+        :mod:`sk_reseq.models`. None loads the default model shipped with
+        the package (:func:`sk_reseq.models.load_default_model`).
+    hop : float, default=0.5
+        Seconds between predictions.
+    smoothing : float, default=3.0
+        Time constant in seconds of the moving average over predictions;
+        0 disables it.
+    factor_range : tuple of float, default=(0, 1)
+        Predictions are clipped to this interval within [0, 1].
+    window : float, default=0.5
+        Seconds of audio the model sees.
+    model_sr : float, default=22050
+        Sample rate the model expects.
+    sr : float, default=44100
+        Sample rate of the audio to equalize.
+    equalizer : ResonanceEqualizer, default=None
+        Equalizer settings to use (its ``factor`` and ``sr`` are replaced);
+        None means ``ResonanceEqualizer()``.
+    batch_size : int, default=64
+        Windows per ``model.predict`` call offline.
+
+    Attributes
+    ----------
+    model_ : estimator
+        The model used.
+    equalizer_ : ResonanceEqualizer
+    latency_ : int
+        Delay in samples of :meth:`process_block`'s output.
+    factors_ : Bunch
+        The factor curve of the last track processed: ``times`` (s, end of
+        each window), ``raw`` (model output) and ``factors`` (smoothed and
+        clipped, as applied).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_reseq.equalizer import AutoEqualizer
+    >>> from sk_reseq.models import MeanRatingRegressor
+    >>> windows = np.zeros((4, 2, 11025), dtype=np.float32)
+    >>> model = MeanRatingRegressor().fit(windows, [0.2, 0.3, 0.4, 0.3])
+    >>> auto = AutoEqualizer(model).fit()
+    >>> x = np.random.default_rng(0).standard_normal((2, 44100)).astype(np.float32)
+    >>> auto.transform(x).shape
+    (2, 44100)
+    >>> auto.factors_.factors.round(2).tolist()
+    [0.3, 0.3, 0.3]
+    """
+
+    _parameter_constraints: dict = {
+        "model": [HasMethods(["predict"]), None],
+        "hop": [Interval(Real, 0, None, closed="neither")],
+        "smoothing": [Interval(Real, 0, None, closed="left")],
+        "factor_range": [tuple, list],
+        "window": [Interval(Real, 0, None, closed="neither")],
+        "model_sr": [Interval(Real, 0, None, closed="neither")],
+        "sr": [Interval(Real, 0, None, closed="neither")],
+        "equalizer": [HasMethods(["process_block"]), None],
+        "batch_size": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(self, model=None, *, hop=0.5, smoothing=3.0, factor_range=(0.0, 1.0),
+                 window=0.5, model_sr=22050, sr=44100, equalizer=None, batch_size=64):
+        self.model = model
+        self.hop = hop
+        self.smoothing = smoothing
+        self.factor_range = factor_range
+        self.window = window
+        self.model_sr = model_sr
+        self.sr = sr
+        self.equalizer = equalizer
+        self.batch_size = batch_size
+
+    def fit(self, X=None, y=None):
+        """Check the settings and load the model (the model is not trained here).
+
+        Parameters
+        ----------
+        X, y : ignored
+
+        Returns
+        -------
+        self : AutoEqualizer
+        """
+        self._validate_params()
+        low, high = (float(v) for v in self.factor_range)
+        if not 0 <= low <= high <= 1:
+            raise ValueError(
+                f"factor_range must be (low, high) with 0 <= low <= high <= 1, got "
+                f"{self.factor_range!r}."
+            )
+        if self.model is None:
+            from ..models import load_default_model
+
+            self.model_ = load_default_model()
+        else:
+            self.model_ = self.model
+        base = ResonanceEqualizer() if self.equalizer is None else clone(self.equalizer)
+        self.equalizer_ = base.set_params(factor=0.0, sr=self.sr).fit()
+        self.latency_ = self.equalizer_.latency_
+        self._hop_samples = max(1, int(round(self.hop * self.sr)))
+        self._window_samples = max(1, int(round(self.window * self.sr)))
+        self._stream = None
+        return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.three_d_array = True
+        tags.transformer_tags.preserves_dtype = ["float64", "float32"]
+        return tags
+
+    def _ensure_fitted(self):
+        if not hasattr(self, "equalizer_"):
+            self.fit()
+
+    # -- factor prediction ---------------------------------------------
+
+    def _window_at(self, x, end):
+        """The ``window`` seconds of ``x`` ending at sample ``end`` (zero-padded)."""
+        w = self._window_samples
+        start = end - w
+        seg = x[:, max(start, 0) : end]
+        if start < 0:
+            seg = np.concatenate([np.zeros((x.shape[0], -start), dtype=np.float32), seg], axis=1)
+        if seg.shape[0] == 1:
+            seg = np.repeat(seg, 2, axis=0)
+        if self.model_sr != self.sr:
+            seg = resample(seg, self.sr, self.model_sr)
+        return seg.astype(np.float32, copy=False)
+
+    def _predict_windows(self, windows):
+        raw = np.asarray(self.model_.predict(np.stack(windows)), dtype=np.float64).reshape(-1)
+        if not np.all(np.isfinite(raw)):
+            raise ValueError("the model predicted NaN or infinite factors.")
+        return raw
+
+    def _smooth(self, raw, state=None):
+        """Causal exponential moving average; returns smoothed values and the last state."""
+        low, high = (float(v) for v in self.factor_range)
+        alpha = 1.0 if self.smoothing == 0 else 1.0 - np.exp(-self.hop / self.smoothing)
+        out = np.empty(len(raw))
+        for i, value in enumerate(raw):
+            state = value if state is None else state + alpha * (value - state)
+            out[i] = state
+        return np.clip(out, low, high), state
+
+    def predict_factors(self, X):
+        """The factor curve for one track, without equalizing.
+
+        Parameters
+        ----------
+        X : np.ndarray [shape=(channels, samples)], one or two channels at ``sr``
+
+        Returns
+        -------
+        curve : Bunch
+            ``times`` (s; each factor is predicted from the audio before it),
+            ``raw`` predictions and ``factors`` (smoothed, clipped).
+        """
+        self._ensure_fitted()
+        x = self._check_track(X)
+        ends = np.arange(0, x.shape[1] + 1, self._hop_samples)
+        raw = np.concatenate([
+            self._predict_windows([self._window_at(x, e) for e in ends[i : i + self.batch_size]])
+            for i in range(0, len(ends), self.batch_size)
+        ])
+        factors, _ = self._smooth(raw)
+        return Bunch(times=ends / self.sr, raw=raw, factors=factors)
+
+    def _check_track(self, X):
+        x = check_audio(X, name="X")
+        if x.shape[0] > 2:
+            raise AudioValueError(
+                f"X has {x.shape[0]} channels; the models take mono or stereo audio. "
+                "Mix it down to 1 or 2 channels first."
+            )
+        return x.astype(np.float32, copy=False)
+
+    def _factor_at(self, factors):
+        """Frame index -> factor of the last prediction at or before the frame's centre."""
+        hop = self._hop_samples
+
+        def at(idx):
+            centre = self.equalizer_.frame_centers(idx)
+            pos = np.clip(np.floor_divide(centre, hop), 0, len(factors) - 1)
+            return np.asarray(factors)[pos]
+
+        return at
+
+    # -- offline -------------------------------------------------------
+
+    def transform(self, X):
+        """Equalize one track ``(channels, samples)`` or a batch ``(n, channels, samples)``.
+
+        Returns
+        -------
+        Xt : np.ndarray, same shape and dtype as ``X``
+        """
+        self._ensure_fitted()
+        original = np.asarray(X)
+        if original.ndim == 3:
+            return np.stack([self.transform(clip) for clip in original])
+        x = self._check_track(X)
+        curve = self.predict_factors(x)
+        self.factors_ = curve
+        y = self.equalizer_._process_track(x, self._factor_at(curve.factors))
+        if np.issubdtype(original.dtype, np.integer):
+            y = float_to_pcm(y, original.dtype)
+        elif original.dtype == np.float64:
+            y = y.astype(np.float64)
+        return y[0] if original.ndim == 1 else y
+
+    # -- streaming -----------------------------------------------------
+
+    def process_block(self, block):
+        """Equalize the next block of a stream; returns as many samples.
+
+        The output equals :meth:`transform`'s delayed by :attr:`latency_`
+        samples; the factors are predicted as the audio arrives.
+        """
+        self._ensure_fitted()
+        block = np.asarray(block, dtype=np.float32)
+        if block.ndim == 1:
+            block = block[None, :]
+        if self._stream is None:
+            x0 = self._check_track(block) if block.shape[1] else block
+            n_channels = x0.shape[0]
+            self._stream = Bunch(history=np.zeros((n_channels, 0), np.float32), offset=0,
+                                 total=0, raw=[], factors=[], state=None, ended=False)
+            self._stream.engine = self.equalizer_._engine(
+                n_channels, self._factor_at(self._stream.factors), None, np.float32)
+            self._stream.pending = np.zeros((n_channels, self.equalizer_.hop_length_ - 1),
+                                            np.float32)
+        s = self._stream
+        if block.shape[0] != s.engine.n_channels:
+            raise AudioValueError(
+                f"block has {block.shape[0]} channels but the stream started with "
+                f"{s.engine.n_channels}; call reset() to start a new stream."
+            )
+        if block.shape[1] and not np.all(np.isfinite(block)):
+            raise AudioValueError("block contains NaN or infinite samples; audio must be finite.")
+        if not s.ended:
+            self._stream_predict(block)
+        produced = s.engine.push(block)
+        pending = np.concatenate([s.pending, produced], axis=1)
+        s.pending = pending[:, block.shape[1] :]
+        return pending[:, : block.shape[1]]
+
+    def _stream_predict(self, block):
+        """Predict every factor whose window ends within the audio received so far."""
+        s = self._stream
+        s.history = np.concatenate([s.history, block], axis=1)
+        s.total += block.shape[1]
+        next_end = len(s.raw) * self._hop_samples
+        windows = []
+        while next_end <= s.total:
+            local = next_end - s.offset
+            windows.append(self._window_at(s.history, local))
+            next_end += self._hop_samples
+        for w in windows:
+            raw = self._predict_windows([w])[0]
+            smoothed, s.state = self._smooth([raw], s.state)
+            s.raw.append(raw)
+            s.factors.append(smoothed[0])
+        keep = self._window_samples
+        if s.history.shape[1] > keep:
+            drop = s.history.shape[1] - keep
+            s.history = s.history[:, drop:]
+            s.offset += drop
+
+    def flush(self):
+        """End the stream: return the last :attr:`latency_` samples and reset."""
+        if self._stream is None:
+            return np.zeros((0, 0), dtype=np.float32)
+        self._stream.ended = True  # the padding is not audio: predict nothing from it
+        n_channels = self._stream.engine.n_channels
+        tail = self.process_block(np.zeros((n_channels, self.latency_), dtype=np.float32))
+        self.factors_ = Bunch(times=np.arange(len(self._stream.raw)) * self._hop_samples / self.sr,
+                              raw=np.asarray(self._stream.raw),
+                              factors=np.asarray(self._stream.factors))
+        self.reset()
+        return tail
+
+    def reset(self):
+        """Forget the stream state."""
+        self._stream = None
+        return self
