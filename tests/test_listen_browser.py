@@ -10,6 +10,7 @@ import shutil
 import tempfile
 import time
 
+import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the `listen` extra (starlette) is not installed")
@@ -75,65 +76,108 @@ def wait_phase(driver, phase, n_done=None):
     wait_for(driver, "return " + condition, f"phase {phase!r} after {n_done} answers")
 
 
-def test_rater_completes_a_short_test_with_a_reload(browser, tmp_path):
-    panel = make_panel(tmp_path, n_tracks=3, seconds=2.0)
-    db = tmp_path / "ratings.sqlite"
+@pytest.fixture(scope="module")
+def site(tmp_path_factory):
+    """(panel, database, URL) of a live server on a 3-track panel, sessions of 2."""
+    tmp = tmp_path_factory.mktemp("browser")
+    panel = make_panel(tmp, n_tracks=3, seconds=2.0)
+    db = tmp / "ratings.sqlite"
     with live_server(create_app(panel, db_path=db, session_size=2)) as url:
-        browser.get(url + "/")
-        wait_phase(browser, "login")
-        browser.find_element(By.ID, "rater-id").send_keys("engineer-07")
-        browser.find_element(By.ID, "start").click()
-        wait_phase(browser, "track", 0)
-        order = RatingStore(db).order("engineer-07", ["track0", "track1", "track2"])
-        first = debug(browser)
-        assert first["track"] == order[0] and first["nSources"] == 17 and first["contextState"] == "running"
-        assert first["noisesPlayed"] == 1  # the pink-noise reference came first
+        yield panel, db, url
 
-        # Switch versions during playback: the same sources keep playing, only gains move.
-        slider = browser.find_element(By.ID, "slider")
-        for _ in range(5):
-            slider.send_keys(Keys.ARROW_RIGHT)
-            time.sleep(0.05)
-        wait_for(browser, "return window.listenTest.debug().gains[5] === 1", "the crossfade to version 6")
-        moved = debug(browser)
-        assert moved["contextTime"] > first["contextTime"]
-        assert (moved["variant"], moved["starts"], moved["ended"], moved["nSources"]) == (5, 1, 0, 17)
-        assert sum(moved["gains"]) == pytest.approx(1.0) and moved["gains"][0] == 0
-        assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-variant") == "5"
-        assert browser.find_element(By.ID, "factor-value").text == "0.3125"
-        wait_for(browser, f"return window.listenTest.debug().contextTime > {moved['contextTime']} + 0.2",
-                 "playback to go on after the switch")
-        # Pause stops the clock, play resumes it.
-        browser.find_element(By.ID, "play").click()
-        wait_for(browser, "return window.listenTest.debug().contextState === 'suspended'", "pause")
-        browser.find_element(By.ID, "play").click()
-        wait_for(browser, "return window.listenTest.debug().contextState === 'running'", "play")
-        browser.save_screenshot(str(tmp_path / "track.png"))
-        browser.find_element(By.ID, "choose").click()
 
-        wait_phase(browser, "track", 1)
-        assert debug(browser)["track"] == order[1] and debug(browser)["noisesPlayed"] == 2
-        browser.find_element(By.ID, "decline").click()
+SWITCHES = """
+const done = arguments[arguments.length - 1];
+const sr = 44100, ctx = new OfflineAudioContext(1, sr, sr);
+const tone = (amp) => {
+  const b = ctx.createBuffer(1, sr, sr), d = b.getChannelData(0);
+  for (let i = 0; i < sr; i++) d[i] = amp * Math.sin(2 * Math.PI * 440 * i / sr);
+  return b;
+};
+const player = new window.listenTest.VariantPlayer(ctx, ctx.destination, [tone(0.5), tone(0.25), tone(0.05)]);
+player.start(0);
+ctx.suspend(0.3).then(() => { player.select(1); ctx.resume(); });
+ctx.suspend(0.6).then(() => { player.select(2); ctx.resume(); });
+ctx.suspend(0.61).then(() => { player.select(0); ctx.resume(); });
+ctx.startRendering().then((out) => done(Array.from(out.getChannelData(0))));
+"""
 
-        wait_phase(browser, "break", 2)  # session of 2 done
-        assert "Session 1 of 2 is complete" in browser.find_element(By.ID, "break-text").text
-        browser.refresh()  # stop; come back later
-        wait_phase(browser, "login")  # (data-done is set again only after login)
-        assert browser.find_element(By.ID, "rater-id").get_attribute("value") == "engineer-07"
-        browser.find_element(By.ID, "start").click()
-        wait_phase(browser, "break", 2)
-        assert "Welcome back" in browser.find_element(By.ID, "break-text").text
-        browser.find_element(By.ID, "continue").click()
-        wait_phase(browser, "track", 2)
-        assert debug(browser)["track"] == order[2] and debug(browser)["noisesPlayed"] == 1
-        assert browser.find_element(By.ID, "track-title").text == "Track 3 of 3"
-        assert browser.find_element(By.ID, "progress-overall").text == "2 of 3 tracks rated"
-        browser.find_element(By.ID, "slider").send_keys(Keys.END)
-        wait_for(browser, "return document.body.dataset.variant === '16'", "the last version")
-        browser.find_element(By.ID, "choose").click()
-        wait_phase(browser, "done", 3)
-        logs = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
-        assert logs == []
+
+def test_switching_versions_is_gapless_and_click_free(browser, site):
+    """Render the page's player offline through three switches between in-phase tones."""
+    browser.get(site[2] + "/")
+    wait_phase(browser, "login")
+    browser.set_script_timeout(30)
+    y = np.asarray(browser.execute_async_script(SWITCHES))
+    sr, f = 44100, 440
+    y = y[int(0.1 * sr):]  # after the start-up fade-in
+    # Click-free: no step larger than the loudest tone's own largest step (a hard switch
+    # from amplitude 0.5 to 0.25 jumps by up to 0.25).
+    assert np.abs(np.diff(y)).max() <= 0.5 * 2 * np.pi * f / sr * 1.05
+    # Gapless: the level moves only between the versions' levels, never towards silence.
+    period = sr // f
+    envelope = np.array([np.abs(y[i:i + period]).max() for i in range(0, y.size - period, period // 4)])
+    assert envelope.min() > 0.05 * 0.9 and envelope.max() < 0.5 * 1.05
+    assert envelope[: int(0.1 * sr / period * 4)].mean() == pytest.approx(0.5, rel=0.05)
+    assert envelope[-int(0.1 * sr / period * 4):].mean() == pytest.approx(0.5, rel=0.05)
+
+
+def test_rater_completes_a_short_test_with_a_reload(browser, site, tmp_path):
+    panel, db, url = site
+    browser.get(url + "/")
+    wait_phase(browser, "login")
+    browser.find_element(By.ID, "rater-id").send_keys("engineer-07")
+    browser.find_element(By.ID, "start").click()
+    wait_phase(browser, "track", 0)
+    order = RatingStore(db).order("engineer-07", ["track0", "track1", "track2"])
+    first = debug(browser)
+    assert first["track"] == order[0] and first["nSources"] == 17 and first["contextState"] == "running"
+    assert first["noisesPlayed"] == 1  # the pink-noise reference came first
+
+    # Switch versions during playback: the same sources keep playing, only gains move.
+    slider = browser.find_element(By.ID, "slider")
+    for _ in range(5):
+        slider.send_keys(Keys.ARROW_RIGHT)
+        time.sleep(0.05)
+    wait_for(browser, "return window.listenTest.debug().gains[5] === 1", "the crossfade to version 6")
+    moved = debug(browser)
+    assert moved["contextTime"] > first["contextTime"]
+    assert (moved["variant"], moved["starts"], moved["ended"], moved["nSources"]) == (5, 1, 0, 17)
+    assert sum(moved["gains"]) == pytest.approx(1.0) and moved["gains"][0] == 0
+    assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-variant") == "5"
+    assert browser.find_element(By.ID, "factor-value").text == "0.3125"
+    wait_for(browser, f"return window.listenTest.debug().contextTime > {moved['contextTime']} + 0.2",
+             "playback to go on after the switch")
+    # Pause stops the clock, play resumes it.
+    browser.find_element(By.ID, "play").click()
+    wait_for(browser, "return window.listenTest.debug().contextState === 'suspended'", "pause")
+    browser.find_element(By.ID, "play").click()
+    wait_for(browser, "return window.listenTest.debug().contextState === 'running'", "play")
+    browser.find_element(By.ID, "choose").click()
+
+    wait_phase(browser, "track", 1)
+    assert debug(browser)["track"] == order[1] and debug(browser)["noisesPlayed"] == 2
+    browser.find_element(By.ID, "decline").click()
+
+    wait_phase(browser, "break", 2)  # session of 2 done
+    assert "Session 1 of 2 is complete" in browser.find_element(By.ID, "break-text").text
+    browser.refresh()  # stop; come back later
+    wait_phase(browser, "login")  # (data-done is set again only after login)
+    assert browser.find_element(By.ID, "rater-id").get_attribute("value") == "engineer-07"
+    browser.find_element(By.ID, "start").click()
+    wait_phase(browser, "break", 2)
+    assert "Welcome back" in browser.find_element(By.ID, "break-text").text
+    browser.find_element(By.ID, "continue").click()
+    wait_phase(browser, "track", 2)
+    assert debug(browser)["track"] == order[2] and debug(browser)["noisesPlayed"] == 1
+    assert browser.find_element(By.ID, "track-title").text == "Track 3 of 3"
+    assert browser.find_element(By.ID, "progress-overall").text == "2 of 3 tracks rated"
+    browser.find_element(By.ID, "slider").send_keys(Keys.END)
+    wait_for(browser, "return document.body.dataset.variant === '16'", "the last version")
+    browser.find_element(By.ID, "choose").click()
+    wait_phase(browser, "done", 3)
+    logs = [e for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert logs == []
 
     csv_path = tmp_path / "ratings.csv"
     assert main(["listen", "export", str(panel), str(csv_path), "--db", str(db)]) == 0

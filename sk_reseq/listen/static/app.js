@@ -65,6 +65,12 @@
   }
 
   // ---------------------------------------------------------------- player
+  function rampValue(ramp, t) {
+    if (t >= ramp.t1) return ramp.to;
+    if (t <= ramp.t0) return ramp.from;
+    return ramp.from + ((ramp.to - ramp.from) * (t - ramp.t0)) / (ramp.t1 - ramp.t0);
+  }
+
   class VariantPlayer {
     constructor(ctx, destination, buffers) {
       this.ctx = ctx;
@@ -75,6 +81,7 @@
       this.active = 0;
       this.sources = [];
       this.gains = [];
+      this.ramps = [];      // per variant {from, to, t0, t1}: the gain's last ramp
       this.starts = 0;      // how many times the sources were (re)started
       this.ended = 0;       // sources that stopped by themselves (must stay 0: they loop)
     }
@@ -87,7 +94,9 @@
         source.loop = true;
         source.loopEnd = this.duration;
         const gain = this.ctx.createGain();
-        gain.gain.value = i === this.active ? 1 : 0;
+        const level = i === this.active ? 1 : 0;
+        gain.gain.setValueAtTime(level, 0);
+        this.ramps[i] = { from: level, to: level, t0: 0, t1: 0 };
         source.connect(gain).connect(this.output);
         source.onended = () => { if (source === this.sources[i]) this.ended += 1; };
         source.start(t0, offset);
@@ -104,16 +113,16 @@
     select(index) {
       if (index === this.active) return;
       const t = this.ctx.currentTime;
-      this.gains.forEach((node, i) => {
+      this.ramps.forEach((ramp, i) => {
         const target = i === index ? 1 : 0;
-        const g = node.gain;
-        if (g.cancelAndHoldAtTime) {
-          g.cancelAndHoldAtTime(t);
-        } else {
-          g.cancelScheduledValues(t);
-          g.setValueAtTime(g.value, t);
-        }
+        // A ramp runs from the previous automation event, so pin the current value at
+        // t first (computed from the last ramp: AudioParam.value may lag a quantum).
+        const from = rampValue(ramp, t);
+        const g = this.gains[i].gain;
+        g.cancelScheduledValues(t);
+        g.setValueAtTime(from, t);
         g.linearRampToValueAtTime(target, t + FADE);
+        this.ramps[i] = { from, to: target, t0: t, t1: t + FADE };
       });
       this.active = index;
     }
@@ -351,6 +360,7 @@
 
   // Read-only view for tests and debugging.
   window.listenTest = {
+    VariantPlayer,
     debug() {
       const p = app.player;
       return {
