@@ -251,6 +251,28 @@
     $("choose").textContent = `Choose ${formatFactor(factor)}`;
   }
 
+  // Pause stops the AudioContext's clock, so every variant keeps its place; short
+  // fades on the master gain keep pause and play free of clicks.
+  async function pausePlayback() {
+    const g = app.master.gain, t = app.ctx.currentTime;
+    g.cancelScheduledValues(t);
+    g.setValueAtTime(1, t);
+    g.linearRampToValueAtTime(0, t + FADE);
+    await new Promise((resolve) => setTimeout(resolve, (FADE + 0.02) * 1000));
+    await app.ctx.suspend();
+    setPlaying(false);
+  }
+
+  async function resumePlayback() {
+    if (app.ctx.state === "running") return;
+    await app.ctx.resume();
+    const g = app.master.gain, t = app.ctx.currentTime;
+    g.cancelScheduledValues(t);
+    g.setValueAtTime(0, t);
+    g.linearRampToValueAtTime(1, t + FADE);
+    setPlaying(true);
+  }
+
   function setPlaying(playing) {
     document.body.dataset.playing = String(playing);
     $("play").textContent = playing ? "Pause" : "Play";
@@ -267,7 +289,7 @@
     try {
       const result = await api("POST", "/api/ratings",
         { rater: app.state.rater, track: app.state.next.track, rating });
-      if (app.ctx.state === "suspended") await app.ctx.resume();
+      await resumePlayback();
       await app.player.stop();
       app.player = null;   // drop the decoded buffers
       show(result.state, true);
@@ -319,11 +341,11 @@
       updateFactor();
     });
     $("play").addEventListener("click", async () => {
-      if (app.ctx.state === "running") { await app.ctx.suspend(); setPlaying(false); }
-      else { await app.ctx.resume(); setPlaying(true); }
+      if (app.ctx.state === "running") await pausePlayback();
+      else await resumePlayback();
     });
     $("restart").addEventListener("click", async () => {
-      if (app.ctx.state === "suspended") { await app.ctx.resume(); setPlaying(true); }
+      await resumePlayback();
       if (app.player) await app.player.restart();
     });
     $("choose").addEventListener("click", () => answer(app.state.next.variants[Number($("slider").value)].factor));
