@@ -19,6 +19,7 @@ import math
 import os
 import re
 import tempfile
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -141,18 +142,24 @@ def _sha256(path):
     return digest.hexdigest()
 
 
-def _write_json_atomic(path, obj):
+@contextmanager
+def _atomic_path(path):
+    """A temporary path next to ``path``, renamed over it when the block succeeds."""
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix + ".tmp", dir=path.parent)
+    os.close(fd)
     try:
-        with os.fdopen(fd, "w", encoding="utf-8") as fh:
-            json.dump(obj, fh, indent=1, allow_nan=False)
-            fh.write("\n")
+        yield tmp
         os.replace(tmp, path)
-    except BaseException:
+    finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
-        raise
+
+
+def _write_json_atomic(path, obj):
+    with _atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+        json.dump(obj, fh, indent=1, allow_nan=False)
+        fh.write("\n")
 
 
 def _read_json(path):
@@ -211,19 +218,11 @@ def _save_variant(path, audio, sr, codec, quality):
 
     _, subtype = CODECS[codec]
     if codec == "vorbis":
-        # libsndfile maps compression_level c to Vorbis quality 1 - c.
+        # save_audio has no quality setting; libsndfile maps compression_level c to quality 1 - c.
         import soundfile
 
-        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix, dir=path.parent)
-        os.close(fd)
-        try:
-            soundfile.write(tmp, audio.T, sr, format="OGG", subtype="VORBIS",
-                            compression_level=1.0 - quality)
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with _atomic_path(path) as tmp:
+            soundfile.write(tmp, audio.T, sr, format="OGG", subtype="VORBIS", compression_level=1.0 - quality)
     else:
         save_audio(path, audio, sr, subtype=subtype)
 
