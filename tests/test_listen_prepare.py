@@ -230,3 +230,11 @@ def test_cli_prepare(tmp_path, capsys):
     assert "0 rendered, 2 already done" in capsys.readouterr().out
     assert main(["listen", "prepare", str(tmp_path / "nowhere"), str(tmp_path / "p2")]) == 2
     assert "not a folder" in capsys.readouterr().err
+
+
+def test_panel_factors():
+    assert panel_factors() == [k / 16 for k in range(17)]
+    assert panel_factors(3) == [0.0, 0.5, 1.0]
+    for bad in [1, 2.5, True, "17"]:
+        with pytest.raises(ValueError, match="n_steps"):
+            panel_factors(bad)
