@@ -9,10 +9,14 @@ with the MSBE loss and a validation split grouped by track.
 """
 
 from ._baseline import MeanRatingRegressor
+from ._drn import DRNRegressor
+from ._ffn import FFNRegressor
 from ._modules import dilation_schedule, receptive_field, tiered_sizes
 
 __all__ = [
     "MeanRatingRegressor",
+    "FFNRegressor",
+    "DRNRegressor",
     "tiered_sizes",
     "dilation_schedule",
     "receptive_field",

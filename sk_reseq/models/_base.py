@@ -253,22 +253,24 @@ class BaseNetRegressor(RatingScoreMixin, RegressorMixin, BaseEstimator):
         # A last training batch of one sample would break BatchNorm: drop it.
         drop_last = n_train % self.batch_size == 1
         with _seeded_torch(torch_seed, device):
-            net = self._make_net(device, valid=valid, drop_last=drop_last)
-            net.fit(X[train], y32[train])
+            net = self._make_net(device, valid=valid, drop_last=drop_last,
+                                 start=float(np.nanmean(y32[train])))
+            net.fit(X[train], y32[train])  # initializes the net (seeded) then trains
         self.net_ = net
         self.valid_mask_ = valid_mask if valid_mask is not None else np.zeros(len(X), dtype=bool)
         self.n_iter_ = len(net.history)
         self._inference_cache = None
+        self._inference_module()  # fold now: predict then leaves __dict__ alone
         return self
 
-    def _make_net(self, device, *, valid=None, drop_last=False):
+    def _make_net(self, device, *, valid=None, drop_last=False, start=None):
         import torch
         from skorch import NeuralNet
         from skorch.callbacks import EarlyStopping, LRScheduler
         from skorch.dataset import Dataset
         from skorch.helper import predefined_split
 
-        from ..metrics import MSBELoss
+        from ._modules import MSBECriterion
 
         monitor = "valid_loss" if valid is not None else "train_loss"
         sink = logger.info if self.verbose else logger.debug
@@ -287,9 +289,16 @@ class BaseNetRegressor(RatingScoreMixin, RegressorMixin, BaseEstimator):
             )))
         optimizer = {"adam": torch.optim.Adam, "adamw": torch.optim.AdamW,
                      "sgd": torch.optim.SGD}[self.optimizer]
+        module = self._build_module()
+        if start is not None:
+            # Start from the baseline: with a zero output layer the untrained
+            # net predicts the mean rating, and training learns deviations.
+            with torch.no_grad():
+                module.output.weight.zero_()
+                module.output.bias.fill_(start)
         net = NeuralNet(
-            module=self._build_module(),
-            criterion=MSBELoss,
+            module=module,
+            criterion=MSBECriterion,
             optimizer=optimizer,
             optimizer__weight_decay=self.weight_decay,
             lr=self.lr,
@@ -304,7 +313,7 @@ class BaseNetRegressor(RatingScoreMixin, RegressorMixin, BaseEstimator):
             device=str(device),
             verbose=self.verbose,
         )
-        return net.initialize()
+        return net
 
     # -- prediction -------------------------------------------------------
 
@@ -371,9 +380,11 @@ class BaseNetRegressor(RatingScoreMixin, RegressorMixin, BaseEstimator):
             warnings.warn(f"Model saved for device={self.device!r}; no GPU here, loading it on the CPU.",
                           RuntimeWarning, stacklevel=2)
             device = torch.device("cpu")
-        net = self._make_net(device)
+        net = self._make_net(device).initialize()
         net.module_.load_state_dict(load(bytes(weights)))
         net.module_.to(device)
         if history is not None:
             net.history = History(json.loads(history))
         self.net_ = net
+        self._inference_cache = None
+        self._inference_module()

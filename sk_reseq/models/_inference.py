@@ -141,6 +141,9 @@ def predict_batched(module, X, *, batch_size, device, dtype):
     out = np.empty(len(X), dtype=np.float64)
     with torch.inference_mode():
         for start in range(0, len(X), batch_size):
-            xb = torch.as_tensor(X[start:start + batch_size]).to(device=device, dtype=dtype)
+            xb = X[start:start + batch_size]
+            if not xb.flags.writeable:  # torch warns on read-only arrays
+                xb = xb.copy()
+            xb = torch.from_numpy(xb).to(device=device, dtype=dtype)
             out[start:start + len(xb)] = module(xb).float().cpu().numpy()
     return out

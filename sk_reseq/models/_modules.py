@@ -14,6 +14,8 @@ import numpy as np
 import torch
 from torch import nn
 
+from ..metrics import MSBELoss
+
 __all__ = [
     "tiered_sizes",
     "dilation_schedule",
@@ -95,6 +97,22 @@ def receptive_field(kernel_size, dilations):
     2047
     """
     return 1 + (int(kernel_size) - 1) * int(sum(dilations))
+
+
+class MSBECriterion(MSBELoss):
+    """:class:`sk_reseq.metrics.MSBELoss` under a module-level name.
+
+    ``MSBELoss`` is built lazily inside a function, so pickle cannot find
+    it by name; fitted nets hold their criterion and must pickle (joblib
+    sends fitted estimators back from worker processes).
+
+    Examples
+    --------
+    >>> import pickle
+    >>> from sk_reseq.models._modules import MSBECriterion
+    >>> type(pickle.loads(pickle.dumps(MSBECriterion()))).__name__
+    'MSBECriterion'
+    """
 
 
 class StandardBlock(nn.Sequential):

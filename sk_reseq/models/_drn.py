@@ -1,0 +1,235 @@
+"""DRNRegressor: the paper's dilated residual network on stereo PCM (4.2)."""
+
+from numbers import Integral
+
+import numpy as np
+from sklearn.utils._param_validation import Interval
+
+from .._validation import AudioValueError, check_windows
+from ._base import BaseNetRegressor
+from ._ffn import _positive_int_tuple
+from ._modules import DRNModule, dilation_schedule, receptive_field, tiered_sizes
+
+N_CHANNELS = 2
+
+
+class DRNRegressor(BaseNetRegressor):
+    """Dilated residual network predicting the attenuation factor from PCM.
+
+    The network of the paper's section 4.2 and Fig. 4/5, on stereo windows
+    ``(n, 2, n_samples)`` of float PCM (integer PCM is scaled to [-1, 1)):
+
+    1. ``n_blocks`` residual blocks. Block ``i`` is a dilated Conv1d (kernel
+       ``kernel_size``, dilation ``dilation_schedule(n_blocks,
+       dilation_cycle)[i]`` = ``2 ** (i % dilation_cycle)``, zero 'same'
+       padding so the temporal length is kept) + BatchNorm1d, in parallel
+       with a 1x1 Conv1d + BatchNorm1d; the two are summed and pass a ReLU.
+       Channels per block: ``tiered_sizes(n_blocks, low, mid, high)`` with
+       ``(low, mid, high) = block_sizes`` (first / second / last third of
+       the blocks, earlier tiers taking the extra blocks: 10 blocks -> 4, 3, 3).
+    2. Temporal average pooling, kernel = stride = ``pool_size`` (the last,
+       partial window averages the samples it covers), flattened.
+    3. A standard block (Linear -> BatchNorm1d -> ReLU) of ``final_size``
+       units, then a Linear with one output.
+
+    Trained like :class:`FFNRegressor` (MSBE loss, early stopping and LR
+    reduction on a validation split grouped by track; the output layer
+    starts at the mean training rating). ``predict`` runs a
+    copy with every BatchNorm folded into its convolution, and each block's
+    1x1 path folded into the centre tap of its dilated kernel (one
+    convolution + ReLU per block), in batches of ``predict_batch_size``.
+
+    Parameters
+    ----------
+    n_blocks : int, default=10
+        Number of residual blocks (Table 3).
+    block_sizes : tuple of 3 int, default=(100, 100, 300)
+        Channels of the low / mid / high tiers of blocks (Table 3).
+    block_size_low, block_size_mid, block_size_high : int, default=None
+        Scalar aliases for hyper-parameter search; each one set overrides
+        the matching entry of ``block_sizes``.
+    kernel_size : int, default=3
+        Width of the dilated kernels; odd, so that 'same' padding is
+        symmetric.
+    dilation_cycle : int or None, default=10
+        Dilations double from block to block and restart at 1 every
+        ``dilation_cycle`` blocks (WaveNet-style); None never restarts.
+        The default network has dilations 1 ... 512 and a receptive field of
+        2047 samples (93 ms at 22 050 Hz).
+    pool_size : int, default=300
+        Kernel and stride of the temporal average pooling.
+    final_size : int, default=10
+        Units of the final standard block.
+    sr : int, default=22050
+        Sample rate the windows must have (the paper's 22 050 Hz). Input
+        arrays do not carry a rate: resampling (and cutting windows) is
+        the job of ``WindowSampler``; ``sr`` documents the model's contract
+        and is used by the automatic equalizer.
+    n_samples : int, default=11025
+        Samples per window (0.5 s at 22 050 Hz). Windows of another length
+        are refused.
+    lr, optimizer, weight_decay, max_epochs, batch_size, \
+early_stopping_patience, early_stopping_threshold, lr_reduce_patience, \
+lr_reduce_factor, lr_reduce_threshold, valid_fraction, clip, \
+inference_dtype, random_state, device, verbose
+        As in :class:`FFNRegressor` (defaults: lr=1e-3, max_epochs=50,
+        batch_size=32).
+    predict_batch_size : int, default=8
+        Windows per forward pass in ``predict``; memory grows with it (the
+        default network needs about 14 MB of activations per window) and
+        larger batches are not faster per window on CPU.
+
+    Attributes
+    ----------
+    net_ : skorch.NeuralNet
+        The trained net (``net_.module_`` is a ``DRNModule``).
+    block_sizes_ : tuple of int
+        Channels of each residual block.
+    dilations_ : tuple of int
+        Dilation of each residual block.
+    receptive_field_ : int
+        Receptive field of the residual stack in samples,
+        ``1 + (kernel_size - 1) * sum(dilations_)``.
+    valid_mask_ : np.ndarray of bool [shape=(n_windows,)]
+        Windows of ``fit`` held out for early stopping / LR reduction.
+    n_iter_ : int
+        Epochs trained.
+
+    See Also
+    --------
+    FFNRegressor : The network on summarized audio features.
+    MeanRatingRegressor : The paper's baseline.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_reseq.models import DRNRegressor
+    >>> rng = np.random.default_rng(0)
+    >>> amp = rng.uniform(0.1, 1.0, size=32)
+    >>> X = (amp[:, None, None] * rng.standard_normal((32, 2, 256))).astype(np.float32)
+    >>> drn = DRNRegressor(n_blocks=3, block_sizes=(4, 4, 8), pool_size=64, final_size=4,
+    ...                    n_samples=256, max_epochs=3, random_state=0).fit(X, amp)
+    >>> drn.predict(X[:2]).shape
+    (2,)
+    >>> drn.dilations_, drn.receptive_field_
+    ((1, 2, 4), 15)
+    """
+
+    _parameter_constraints = {
+        **BaseNetRegressor._parameter_constraints,
+        "n_blocks": [Interval(Integral, 1, None, closed="left")],
+        "block_sizes": ["array-like"],
+        "block_size_low": [Interval(Integral, 1, None, closed="left"), None],
+        "block_size_mid": [Interval(Integral, 1, None, closed="left"), None],
+        "block_size_high": [Interval(Integral, 1, None, closed="left"), None],
+        "kernel_size": [Interval(Integral, 1, None, closed="left")],
+        "dilation_cycle": [Interval(Integral, 1, None, closed="left"), None],
+        "pool_size": [Interval(Integral, 1, None, closed="left")],
+        "final_size": [Interval(Integral, 1, None, closed="left")],
+        "sr": [Interval(Integral, 1, None, closed="left")],
+        "n_samples": [Interval(Integral, 1, None, closed="left")],
+    }
+
+    def __init__(
+        self,
+        *,
+        n_blocks=10,
+        block_sizes=(100, 100, 300),
+        block_size_low=None,
+        block_size_mid=None,
+        block_size_high=None,
+        kernel_size=3,
+        dilation_cycle=10,
+        pool_size=300,
+        final_size=10,
+        sr=22050,
+        n_samples=11025,
+        lr=1e-3,
+        optimizer="adam",
+        weight_decay=0.0,
+        max_epochs=50,
+        batch_size=32,
+        early_stopping_patience=10,
+        early_stopping_threshold=1e-4,
+        lr_reduce_patience=5,
+        lr_reduce_factor=0.5,
+        lr_reduce_threshold=1e-4,
+        valid_fraction=0.2,
+        clip=True,
+        predict_batch_size=8,
+        inference_dtype="float32",
+        random_state=None,
+        device="cpu",
+        verbose=0,
+    ):
+        self.n_blocks = n_blocks
+        self.block_sizes = block_sizes
+        self.block_size_low = block_size_low
+        self.block_size_mid = block_size_mid
+        self.block_size_high = block_size_high
+        self.kernel_size = kernel_size
+        self.dilation_cycle = dilation_cycle
+        self.pool_size = pool_size
+        self.final_size = final_size
+        self.sr = sr
+        self.n_samples = n_samples
+        self.lr = lr
+        self.optimizer = optimizer
+        self.weight_decay = weight_decay
+        self.max_epochs = max_epochs
+        self.batch_size = batch_size
+        self.early_stopping_patience = early_stopping_patience
+        self.early_stopping_threshold = early_stopping_threshold
+        self.lr_reduce_patience = lr_reduce_patience
+        self.lr_reduce_factor = lr_reduce_factor
+        self.lr_reduce_threshold = lr_reduce_threshold
+        self.valid_fraction = valid_fraction
+        self.clip = clip
+        self.predict_batch_size = predict_batch_size
+        self.inference_dtype = inference_dtype
+        self.random_state = random_state
+        self.device = device
+        self.verbose = verbose
+
+    def _validate_X(self, X, reset):
+        X = check_windows(X, name="X")
+        shape = f"(n_windows, {N_CHANNELS}, {self.n_samples})"
+        if X.shape[1] != N_CHANNELS:
+            raise AudioValueError(
+                f"X must be stereo windows {shape}; got {X.shape[1]} channel(s) (shape "
+                f"{X.shape}). Give both channels of a stereo track; for mono audio repeat the "
+                "channel first (np.repeat(X, 2, axis=1))."
+            )
+        if X.shape[2] != self.n_samples:
+            raise AudioValueError(
+                f"X windows have {X.shape[2]} samples; this DRNRegressor expects {shape}, "
+                f"i.e. {self.n_samples / self.sr:g} s at sr={self.sr} Hz. Resample the audio to "
+                f"{self.sr} Hz and cut windows with WindowSampler (or set n_samples to train "
+                "on another window length)."
+            )
+        return np.asarray(X, dtype=np.float32)
+
+    def _resolve_architecture(self):
+        sizes = _positive_int_tuple(self.block_sizes, "block_sizes")
+        if len(sizes) != 3:
+            raise ValueError(f"block_sizes must give 3 tier sizes (low, mid, high), got {sizes!r}.")
+        overrides = (self.block_size_low, self.block_size_mid, self.block_size_high)
+        low, mid, high = (int(o) if o is not None else s for o, s in zip(overrides, sizes))
+        if self.kernel_size % 2 != 1:
+            raise ValueError(f"kernel_size must be odd ('same' padding), got {self.kernel_size}.")
+        self.block_sizes_ = tiered_sizes(int(self.n_blocks), low, mid, high)
+        self.dilations_ = dilation_schedule(int(self.n_blocks), self.dilation_cycle)
+        self.receptive_field_ = receptive_field(self.kernel_size, self.dilations_)
+
+    def _build_module(self):
+        return DRNModule(
+            N_CHANNELS, self.n_samples, block_sizes=self.block_sizes_, dilations=self.dilations_,
+            kernel_size=int(self.kernel_size), pool_size=int(self.pool_size),
+            final_size=int(self.final_size),
+        )
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True
+        return tags
