@@ -207,7 +207,7 @@ def test_compare_estimators_2d_ratings_groups_and_pipelines():
     by_model = scores.groupby("model", sort=False).msbe.max()
     assert by_model["bare"] == 0.0 and by_model["pipe"] == 0.0  # groups reached fit
 
-    scores = compare_estimators(models[2:], X, Y, groups, cv, n_jobs=2)
+    scores = compare_estimators(models[2:], X, Y, groups, cv)
     for row, (train, test) in zip(scores.itertuples(), cv.split(X, Y, groups)):
         pred = MeanRatingRegressor().fit(X[train], Y[train]).predict(X[test])
         assert row.msbe == pytest.approx(msbe(Y[test], pred))
@@ -318,3 +318,36 @@ def test_bayes_search_on_a_dask_cluster():
     np.testing.assert_allclose(remote.cv_results_["mean_test_score"],
                                local.cv_results_["mean_test_score"])
     assert remote.best_params_ == local.best_params_
+
+
+@pytest.mark.parametrize("space_fn, cls_name", [(ffn_search_space, "FFNRegressor"),
+                                                (drn_search_space, "DRNRegressor")])
+def test_search_spaces_name_the_nets_parameters(space_fn, cls_name):
+    import sk_reseq.models as models
+
+    net = getattr(models, cls_name)()
+    assert set(space_fn()) <= set(net.get_params())
+    # every point of the space is a valid setting (the nets validate in fit)
+    point = {name: dim.rvs(random_state=0)[0] for name, dim in space_fn().items()}
+    net.set_params(**point)._validate_params()
+
+
+def test_bayes_search_of_a_tiny_ffn_pipeline_with_grouped_validation():
+    from sk_reseq.models import FFNRegressor
+
+    X, Y, groups = _data(n_tracks=16, n_windows=8)
+    pipe = make_pipeline(FunctionTransformer(), FFNRegressor(max_epochs=2, valid_fraction=0.2,
+                                                              random_state=0))
+    space = ffn_search_space("ffnregressor__")
+    space.update({"ffnregressor__n_blocks": Integer(1, 2),
+                  "ffnregressor__block_size_low": Integer(2, 8),
+                  "ffnregressor__block_size_mid": Integer(2, 8),
+                  "ffnregressor__block_size_high": Integer(2, 8)})
+    cv = HPOSplit(n_test=3, n_valid=2, n_test_windows=4, random_state=0)
+    search = make_bayes_search(pipe, space, cv=cv, n_iter=2, random_state=0)
+    search.fit(X, Y, groups=groups, ffnregressor__groups=groups)
+    assert np.all(np.isfinite(search.cv_results_["mean_test_score"]))
+    ffn = search.best_estimator_[-1]
+    # the refit net held out whole tracks for early stopping
+    held_out = set(groups[ffn.valid_mask_])
+    assert held_out and not held_out & set(groups[~ffn.valid_mask_])

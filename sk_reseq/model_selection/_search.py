@@ -72,9 +72,11 @@ def drn_search_space(prefix=""):
     """Search space of :class:`~sk_reseq.models.DRNRegressor`.
 
     Depth (residual blocks, up to 10: the paper's best DRN is the deepest it
-    tried), the channel counts at the low, middle and high end of the stack
-    (log-uniform), the learning rate and the improvement thresholds of early
-    stopping and learning-rate reduction (log-uniform).
+    tried), the channel counts at the low, middle and high end of the stack,
+    the temporal pooling size and the units of the final standard block
+    (Table 3 reports both), the learning rate and the improvement
+    thresholds of early stopping and learning-rate reduction (all but the
+    depth log-uniform).
 
     Parameters
     ----------
@@ -96,6 +98,8 @@ def drn_search_space(prefix=""):
         "block_size_low": Integer(16, 512, prior="log-uniform"),
         "block_size_mid": Integer(16, 512, prior="log-uniform"),
         "block_size_high": Integer(16, 512, prior="log-uniform"),
+        "pool_size": Integer(50, 1000, prior="log-uniform"),
+        "final_size": Integer(4, 64, prior="log-uniform"),
         **_training_space(),
     }
     return _prefixed(space, prefix)
