@@ -53,7 +53,7 @@ class STFTEqualizerEngine:
     layout : BandLayout
     hop : int
     averaging_frames : int
-        Number of frames averaged for detection (K).
+        Span of the detector's average, in frames (K).
     smoothing : float
         Smoothing width in octaves.
     smoothing_method : str
@@ -67,17 +67,22 @@ class STFTEqualizerEngine:
         Dry/wet proportion (1 = fully equalized).
     output : {"equalized", "delta"}
     recorder : _Recorder, optional
+    dtype : numpy dtype
+    update_interval : int
+        The detector runs on frames whose index is a multiple of this.
     """
 
     def __init__(self, n_channels, layout, hop, averaging_frames, smoothing, smoothing_method,
                  threshold, link, factor_at, mix=1.0, output="equalized", recorder=None,
-                 dtype=np.float32):
+                 dtype=np.float32, update_interval=1):
         self.n_channels = n_channels
         self.layout = layout
         self.n_fft = layout.n_fft
         self.hop = hop
         self.window = get_window("hann", self.n_fft).astype(dtype)
-        self.averaging_frames = averaging_frames
+        self.update_interval = int(update_interval)
+        # Analysis frames averaged by the detector (those within the span).
+        self.averaging_frames = (averaging_frames - 1) // self.update_interval + 1
         self.smoothing = smoothing
         self.smoothing_method = smoothing_method
         self.threshold = threshold
@@ -93,6 +98,8 @@ class STFTEqualizerEngine:
         n_bands = len(layout.centers)
         power_shape = (0, n_bands) if link else (0, n_channels, n_bands)
         self._history = np.zeros(power_shape)
+        empty = np.zeros(power_shape, dtype=np.float32)
+        self._held = (empty, empty, empty)  # levels, smoothed, resonances of the last analysis
         self._frame = 0
         self._norm = self._ola_normalizer()
 
@@ -144,25 +151,48 @@ class STFTEqualizerEngine:
         return out.reshape(n_channels, -1)
 
     def _gains(self, spectrum):
-        """Per-frame linear scale factors, shape (n_frames, channels or 1, n_bins)."""
-        power = _power_from_spectrum(spectrum, self.window)
-        power = np.moveaxis(power, 1, 0)  # (n_frames, channels, n_bins)
-        if self.link:
-            power = power.sum(axis=1)
-        # Band mapping is linear, so averaging over frames after it gives the
-        # same numbers as before it, on 400 values per frame instead of n_bins.
-        averaged = self._causal_average(self.layout.band_power(power))
-        # float32 from here on: ample for dB values and faster to smooth.
-        levels = self.layout.band_power_to_levels(averaged).astype(np.float32)
-        factors = np.asarray(self.factor_at(np.arange(self._frame, self._frame + len(power))),
-                             dtype=np.float32)
-        factors = factors.reshape((-1,) + (1,) * (levels.ndim - 1))
-        smoothed, res, gains_db = self.layout.analyze(
-            levels, self.smoothing, factors, self.smoothing_method, self.threshold
-        )
+        """Per-frame linear scale factors, shape (n_frames, channels or 1, n_bins).
+
+        The detector runs on every ``update_interval``-th frame (absolute
+        index), the frames between reuse its resonances with their own factor.
+        """
+        n = spectrum.shape[1]
+        frame_idx = np.arange(self._frame, self._frame + n)
+        m = self.update_interval
+        analysis = np.flatnonzero(frame_idx % m == 0)
+        keep_power = self.recorder is not None and self.recorder.keep_frames
+        power = self._power(spectrum if keep_power else spectrum[:, analysis])
+        if len(analysis):
+            banded = self.layout.band_power(power[analysis] if keep_power else power)
+            # Band mapping is linear, so averaging over frames after it gives the
+            # same numbers as before it, on 400 values per frame instead of n_bins.
+            averaged = self._causal_average(banded, frame_idx[analysis] // m)
+            # float32 from here on: ample for dB values and faster to smooth.
+            levels = self.layout.band_power_to_levels(averaged).astype(np.float32)
+            smoothed, res, _ = self.layout.analyze(
+                levels, self.smoothing, 0.0, self.smoothing_method, self.threshold
+            )
+            held = (np.concatenate([self._held[0], levels]),
+                    np.concatenate([self._held[1], smoothed]),
+                    np.concatenate([self._held[2], res]))
+        else:
+            held = self._held
+        # Row of ``held`` for each frame: the last analysis frame at or before it.
+        first = len(self._held[0])
+        rows = first - 1 + np.searchsorted(analysis, np.arange(n), side="right")
+        self._held = tuple(h[-1:] for h in held)
+        factors = np.asarray(self.factor_at(frame_idx), dtype=np.float32)
+        # One scale curve per distinct (analysis row, factor): a constant factor
+        # costs one exponential-and-interpolation per analysis frame only.
+        keys, inverse = np.unique(np.stack([rows, factors.view(np.int32)], axis=1), axis=0,
+                                  return_inverse=True)
+        key_factors = factors[np.unique(inverse, return_index=True)[1]]
+        shape = (-1,) + (1,) * (held[2].ndim - 1)
+        gains_db = -key_factors.reshape(shape) * held[2][keys[:, 0]]
+        scale = self.layout.scale_factors(gains_db)[inverse.reshape(-1)]
         if self.recorder is not None:
-            self.recorder.add(power, levels, smoothed, res, gains_db)
-        scale = self.layout.scale_factors(gains_db)
+            per_frame = [h[rows] for h in held]
+            self.recorder.add(power, *per_frame, -factors.reshape(shape) * per_frame[2])
         # Dry/wet in the spectral domain: mix * wet + (1 - mix) * dry.
         if self.mix != 1.0:
             scale = 1.0 - self.mix * (1.0 - scale)
@@ -172,17 +202,22 @@ class STFTEqualizerEngine:
             scale = scale[:, None, :]
         return scale.astype(self.dtype, copy=False)
 
-    def _causal_average(self, power):
-        """Mean band power over the current and up to K - 1 previous frames."""
+    def _power(self, spectrum):
+        """Power spectra (n_frames, [channels,] n_bins), summed over linked channels."""
+        power = np.moveaxis(_power_from_spectrum(spectrum, self.window), 1, 0)
+        return power.sum(axis=1) if self.link else power
+
+    def _causal_average(self, banded, analysis_index):
+        """Mean band power over the current and up to K - 1 previous analysis frames."""
         k = self.averaging_frames
-        stacked = np.concatenate([self._history, power], axis=0)
+        stacked = np.concatenate([self._history, banded], axis=0)
         csum = np.cumsum(stacked, axis=0)
         n_hist = len(self._history)
         idx = np.arange(n_hist, len(stacked))
         lower = idx - k
         window_sum = csum[idx] - np.where(
-            (lower >= 0)[(...,) + (None,) * (power.ndim - 1)], csum[np.maximum(lower, 0)], 0.0
+            (lower >= 0)[(...,) + (None,) * (banded.ndim - 1)], csum[np.maximum(lower, 0)], 0.0
         )
-        counts = np.minimum(self._frame - n_hist + idx + 1, k)
+        counts = np.minimum(analysis_index + 1, k)
         self._history = stacked[-(k - 1):] if k > 1 else stacked[:0]
-        return window_sum / counts.reshape((-1,) + (1,) * (power.ndim - 1))
+        return window_sum / counts.reshape((-1,) + (1,) * (banded.ndim - 1))

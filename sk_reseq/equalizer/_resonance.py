@@ -67,6 +67,12 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         The detector reads the power spectrum averaged over this many
         seconds of frames up to the current one (causal); 0 uses each frame
         alone. The paper's equalizer works on 0.5 s windows.
+    update_interval : int, default=2
+        The detector (average spectrum, smoothed curve, resonances) runs on
+        every ``update_interval``-th frame; the frames between reuse its
+        resonances with their own factor. The detector reads 0.5 s of audio,
+        so refreshing it every few hops changes nothing audible and saves
+        most of its cost.
     link_channels : bool, default=True
         True: one gain curve from the channels' summed power, applied to all
         channels (keeps the stereo image). False: one curve per channel.
@@ -125,6 +131,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         "smoothing_method": [StrOptions({"median", "mean"})],
         "threshold": [Interval(Real, 0, None, closed="left")],
         "averaging": [Interval(Real, 0, None, closed="left")],
+        "update_interval": [Interval(Integral, 1, None, closed="left")],
         "link_channels": ["boolean"],
         "mix": [Interval(Real, 0, 1, closed="both")],
         "output": [StrOptions({"equalized", "delta"})],
@@ -146,6 +153,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         smoothing_method="median",
         threshold=1.0,
         averaging=0.5,
+        update_interval=2,
         link_channels=True,
         mix=1.0,
         output="equalized",
@@ -163,6 +171,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         self.smoothing_method = smoothing_method
         self.threshold = threshold
         self.averaging = averaging
+        self.update_interval = update_interval
         self.link_channels = link_channels
         self.mix = mix
         self.output = output
@@ -283,6 +292,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
             output=self.output,
             recorder=recorder,
             dtype=dtype,
+            update_interval=self.update_interval,
         )
 
     def frame_centers(self, frame_indices):
