@@ -217,3 +217,32 @@ def test_panel_source_errors(tmp_path):
 def test_panel_bad_parameters(params):
     with pytest.raises(ValueError, match=next(iter(params))):
         make_listening_test(**params)
+
+
+# -- the command line ------------------------------------------------------------------
+
+
+def test_cli_panel_make_writes_a_complete_panel(tmp_path, capsys):
+    from sk_reseq.audio import load_audio
+    from sk_reseq.cli import main
+    from sk_reseq.datasets import load_ratings
+
+    out = tmp_path / "panel"
+    argv = ["panel", "make", str(out), "--n-tracks", "3", "--n-raters", "4", "--duration", "1",
+            "--seed", "2", "--format", "wav", "-q"]
+    assert main(argv) == 0
+    assert sorted(p.name for p in (out / "audio").iterdir()) == [
+        "track000.wav", "track001.wav", "track002.wav"
+    ]
+    ratings = load_ratings(out / "ratings.csv")
+    data = make_listening_test(3, 4, duration=1.0, random_state=2)
+    np.testing.assert_array_equal(ratings.to_numpy(), data.ratings)
+    audio, sr = load_audio(out / "audio" / "track001.wav")
+    assert sr == SR and audio.shape == (2, SR)
+    np.testing.assert_allclose(audio, data.audio[1], atol=1e-6)  # 24-bit PCM
+    readme = (out / "README.md").read_text()
+    assert "synthetic" in readme and "oracle" in readme and "track002.wav" in readme
+    assert not [p for p in tmp_path.iterdir() if p.name.startswith(".")]  # no staging left
+    # An existing, non-empty OUTDIR is refused.
+    assert main(argv) == 2
+    assert "not an empty folder" in capsys.readouterr().err

@@ -104,3 +104,27 @@ def test_correlation_figure_annotates_every_cell(tmp_path):
     fig.savefig(tmp_path / "corr.png")
     assert (tmp_path / "corr.png").stat().st_size > 0
     plt.close(fig)
+
+
+def test_cli_summary_prints_table_and_writes_figures(tmp_path, capsys):
+    from sk_reseq.cli import main
+    from sk_reseq.datasets import save_ratings
+
+    csv = tmp_path / "ratings.csv"
+    save_ratings(_ratings(), csv)
+    out = tmp_path / "figs"
+    assert main(["panel", "summary", str(csv), "--out", str(out)]) == 0
+    printed = capsys.readouterr().out
+    assert "# No rating" in printed and "ann" in printed and "mean pairwise Pearson r" in printed
+    for name in ("rating_percentiles.png", "rater_correlations.png"):
+        assert (out / name).read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
+
+
+def test_cli_summary_reports_bad_rows(tmp_path, capsys):
+    from sk_reseq.cli import main
+
+    csv = tmp_path / "bad.csv"
+    csv.write_text("track,rater,rating\na,s,0.5\nb,s,7\n")
+    assert main(["panel", "summary", str(csv)]) == 2
+    assert "line 3: rating 7 is outside [0, 1]" in capsys.readouterr().err
+    assert not (tmp_path / "rating_percentiles.png").exists()
