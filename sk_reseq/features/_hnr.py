@@ -29,8 +29,8 @@ def harmonics_to_noise_ratio(frames, sr, *, pitch_range=HNR_PITCH_RANGE):
     not circular) normalized by its lag-0 value, and divide it by the window's
     normalized autocorrelation ``r_w``: ``r_x(tau) = r_a(tau) / r_w(tau)``
     (Boersma's eq. 9, which undoes the window's taper). The strongest *local
-    maximum* of ``r_x`` over the lags of ``pitch_range``, refined by parabolic
-    interpolation (Boersma uses sinc interpolation), is the harmonic fraction
+    maximum* of ``r_x`` over the lags of ``pitch_range``, its height refined by
+    parabolic interpolation (Boersma uses sinc interpolation), is the harmonic fraction
     ``r``, and ``HNR = 10 log10(r / (1 - r))``.
 
     Lags are limited to ``N / 3`` (at least three periods in the frame, where
@@ -93,15 +93,19 @@ def harmonics_to_noise_ratio(frames, sr, *, pitch_range=HNR_PITCH_RANGE):
     silent = power <= _SILENCE_POWER * n
     r = r_a / np.where(silent, 1.0, power)[..., None] / (r_w / r_w[0])
 
-    lags = np.arange(lag_min, lag_max + 1)
-    left, mid, right = r[..., lags - 1], r[..., lags], r[..., lags + 1]
-    is_peak = (mid >= left) & (mid > right)
-    # Parabolic interpolation of the peak's height.
-    curvature = left - 2.0 * mid + right
+    # Local maxima among the candidate lags (slices: views, no copies).
+    left = r[..., lag_min - 1 : lag_max]
+    mid = r[..., lag_min : lag_max + 1]
+    right = r[..., lag_min + 1 : lag_max + 2]
+    candidates = np.where((mid >= left) & (mid > right), mid, -np.inf)
+    best = candidates.argmax(axis=-1)[..., None]
+    found = np.isfinite(np.take_along_axis(candidates, best, axis=-1)[..., 0])
+    # Parabolic interpolation of the highest peak's height.
+    y0, y1, y2 = (np.take_along_axis(side, best, axis=-1)[..., 0] for side in (left, mid, right))
+    curvature = y0 - 2.0 * y1 + y2
     with np.errstate(divide="ignore", invalid="ignore"):
-        shift = np.where(curvature < 0, 0.5 * (left - right) / curvature, 0.0)
-    height = mid - 0.25 * (left - right) * shift
-    height = np.where(is_peak, height, -np.inf).max(axis=-1)
+        shift = np.where(curvature < 0, 0.5 * (y0 - y2) / curvature, 0.0)
+    height = np.where(found, y1 - 0.25 * (y0 - y2) * shift, np.nan)
 
     r_low = 1.0 / (1.0 + 10.0 ** (-low / 10.0))
     r_high = 1.0 / (1.0 + 10.0 ** (-high / 10.0))
