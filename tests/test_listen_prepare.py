@@ -190,6 +190,7 @@ def test_pink_noise_reference_is_pink_and_framed_by_silence():
     ({"peak_ceiling_dbfs": 1.0}, "peak_ceiling_dbfs"),
     ({"quality": 1.5}, "quality"),
     ({"max_seconds": 0}, "max_seconds"),
+    ({"n_jobs": 0}, "n_jobs"),
     ({"n_steps": 1}, "n_steps"),
     ({"noise_seconds": 0}, "noise_seconds"),
     ({"silence_seconds": -1}, "silence_seconds"),
@@ -238,3 +239,13 @@ def test_panel_factors():
     for bad in [1, 2.5, True, "17"]:
         with pytest.raises(ValueError, match="n_steps"):
             panel_factors(bad)
+
+
+@pytest.mark.slow
+def test_parallel_rendering_writes_the_same_files(tmp_path):
+    src = make_tracks(tmp_path / "src", n_tracks=2, seconds=1.0)
+    one = prepare_panel(src, tmp_path / "one", n_steps=3, noise_seconds=0.3)
+    two = prepare_panel(src, tmp_path / "two", n_steps=3, noise_seconds=0.3, n_jobs=2)
+    assert two["rendered"] == ["track0", "track1"]
+    assert [[v["sha256"] for v in t["variants"]] for t in two["tracks"]] == \
+        [[v["sha256"] for v in t["variants"]] for t in one["tracks"]]

@@ -12,7 +12,7 @@ def _prepare(args):
     manifest = prepare_panel(
         args.audio_dir, args.panel_dir, target_lufs=args.target_lufs,
         peak_ceiling_dbfs=args.peak_ceiling, codec=args.codec, quality=args.quality,
-        max_seconds=args.max_seconds,
+        max_seconds=args.max_seconds, n_jobs=args.n_jobs,
         noise_seconds=args.noise_seconds, silence_seconds=args.silence_seconds,
         progress=not args.quiet,
     )
@@ -86,6 +86,8 @@ def register(subparsers):
                    help="pink-noise reference between tracks, seconds (default: 10, as in the paper)")
     p.add_argument("--silence-seconds", type=float, default=0.5,
                    help="silence before and after the noise, seconds (default: 0.5)")
+    p.add_argument("-j", "--n-jobs", type=int, default=1,
+                   help="tracks rendered in parallel (default: 1; -1: all cores)")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar")
     p.set_defaults(func=_prepare)
 

@@ -23,6 +23,7 @@ from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
+from joblib import Parallel, delayed
 
 from .. import __version__
 
@@ -308,6 +309,13 @@ def _render_track(source, track, panel_dir, settings):
     }
 
 
+def _render_and_record(source, track, panel_dir, settings):
+    """Render one track and write its record last (the record marks it done)."""
+    record = _render_track(source, track, panel_dir, settings)
+    _write_json_atomic(panel_dir / "audio" / track / TRACK_RECORD_NAME, record)
+    return record
+
+
 def _prepare_noise(panel_dir, settings):
     from ..audio import save_audio
 
@@ -333,7 +341,7 @@ def _prepare_noise(panel_dir, settings):
 
 def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=-1.0, n_steps=17,
                   codec="flac", quality=0.9, max_seconds=None, noise_seconds=10.0,
-                  silence_seconds=0.5, equalizer_params=None, progress=False):
+                  silence_seconds=0.5, equalizer_params=None, n_jobs=None, progress=False):
     """Render a listening-test panel from a folder of tracks.
 
     Every audio file directly in ``audio_dir`` becomes one track (its id is
@@ -396,6 +404,8 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
     equalizer_params : dict or None
         Extra keyword arguments for ``ResonanceEqualizer`` (``sr`` is each
         track's own rate).
+    n_jobs : int or None
+        Tracks rendered in parallel (joblib); None means 1, -1 all cores.
     progress : bool
         Show a tqdm progress bar.
 
@@ -434,6 +444,9 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
     if max_seconds is not None and (isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float))
                                     or not math.isfinite(max_seconds) or max_seconds <= 0):
         raise ValueError(f"max_seconds must be None or a positive number of seconds, got {max_seconds!r}.")
+    if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer))
+                               or n_jobs == 0):
+        raise ValueError(f"n_jobs must be None or a non-zero integer (-1: all cores), got {n_jobs!r}.")
     if codec not in CODECS:
         raise ValueError(f"codec must be one of {sorted(CODECS)}, got {codec!r}.")
     if equalizer_params is not None and not isinstance(equalizer_params, dict):
@@ -455,19 +468,24 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
     panel_dir.mkdir(parents=True, exist_ok=True)
     (panel_dir / "audio").mkdir(exist_ok=True)
 
-    records, rendered, skipped = [], [], []
-    for track, source in tqdm(tracks.items(), desc="prepare", unit="track", disable=not progress):
+    done, todo = {}, []
+    for track, source in tracks.items():
         record = _read_json(panel_dir / "audio" / track / TRACK_RECORD_NAME)
         if (record is not None and record.get("settings") == settings
                 and record.get("source") == _source_signature(source)
                 and _variants_intact(panel_dir, record)):
-            skipped.append(track)
+            done[track] = record
         else:
-            logger.info("rendering %s", track)
-            record = _render_track(source, track, panel_dir, settings)
-            _write_json_atomic(panel_dir / "audio" / track / TRACK_RECORD_NAME, record)
-            rendered.append(track)
-        records.append({k: v for k, v in record.items() if k != "settings"})
+            todo.append(track)
+    logger.info("%d track(s) to render, %d already done", len(todo), len(done))
+    with tqdm(total=len(tracks), initial=len(done), desc="prepare", unit="track",
+              disable=not progress) as bar:
+        jobs = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
+            delayed(_render_and_record)(tracks[track], track, panel_dir, settings) for track in todo)
+        for record in jobs:
+            done[record["id"]] = record
+            bar.update()
+    records = [{k: v for k, v in done[t].items() if k != "settings"} for t in tracks]
 
     noise = _prepare_noise(panel_dir, {**settings, "noise_seconds": float(noise_seconds),
                                        "silence_seconds": float(silence_seconds)})
@@ -479,4 +497,5 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
         "tracks": records,
     }
     _write_json_atomic(panel_dir / MANIFEST_NAME, manifest)
-    return {**manifest, "rendered": rendered, "skipped": skipped}
+    skipped = [t for t in tracks if t not in todo]
+    return {**manifest, "rendered": [t for t in tracks if t in todo], "skipped": skipped}
