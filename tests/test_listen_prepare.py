@@ -116,9 +116,15 @@ def test_rerun_skips_finished_tracks_and_redoes_a_damaged_one(tmp_path):
 
 def test_changed_settings_render_everything_again(tmp_path):
     panel = make_panel(tmp_path, n_tracks=2, n_steps=3)
+    full = (panel / "audio" / "track0" / "v02.flac").read_bytes()
     manifest = prepare_panel(tmp_path / "src", panel, n_steps=3, target_lufs=-20.0, noise_seconds=0.3)
     assert manifest["rendered"] == ["track0", "track1"] and manifest["skipped"] == []
     assert json.loads((panel / "manifest.json").read_text())["target_lufs"] == -20.0
+    manifest = prepare_panel(tmp_path / "src", panel, n_steps=3, noise_seconds=0.3,
+                             equalizer_params={"mix": 0.5})
+    assert manifest["rendered"] == ["track0", "track1"]
+    assert json.loads((panel / "manifest.json").read_text())["equalizer"] == {"mix": 0.5}
+    assert (panel / "audio" / "track0" / "v02.flac").read_bytes() != full
 
 
 def test_interrupted_run_leaves_no_partial_track(tmp_path, monkeypatch):
@@ -200,6 +206,14 @@ def test_bad_parameters_are_rejected_before_any_work(tmp_path, kwargs, message):
     src = make_tracks(tmp_path / "src", n_tracks=1, seconds=0.5)
     with pytest.raises(ValueError, match=message):
         prepare_panel(src, tmp_path / "panel", **kwargs)
+    assert not (tmp_path / "panel").exists()
+
+
+@pytest.mark.parametrize("params", [{"no_such_option": 1}, {"smoothing": np.float32}, [("smoothing", 1.0)]])
+def test_bad_equalizer_params(tmp_path, params):
+    src = make_tracks(tmp_path / "src", n_tracks=1, seconds=0.5)
+    with pytest.raises(TypeError, match="equalizer_params"):
+        prepare_panel(src, tmp_path / "panel", equalizer_params=params)
     assert not (tmp_path / "panel").exists()
 
 

@@ -392,7 +392,7 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
     codec : {"flac", "vorbis"}
         Encoding of the variants.
     quality : float
-        Vorbis quality in (0, 1]; ignored for FLAC.
+        Vorbis quality in [0, 1] (libsndfile's scale); ignored for FLAC.
     max_seconds : float or None
         Keep at most this many seconds of each track (the paper's excerpts
         lasted 46 s on average). The browser holds a track's 17 decoded
@@ -403,7 +403,7 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
         (the paper: 10) with ``silence_seconds`` of silence on each side.
     equalizer_params : dict or None
         Extra keyword arguments for ``ResonanceEqualizer`` (``sr`` is each
-        track's own rate).
+        track's own rate), recorded in the manifest: JSON values only.
     n_jobs : int or None
         Tracks rendered in parallel (joblib); None means 1, -1 all cores.
     progress : bool
@@ -462,14 +462,22 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
         "max_seconds": None if max_seconds is None else float(max_seconds),
         "equalizer": dict(equalizer_params or {}),
     }
-    json.dumps(settings, allow_nan=False)  # equalizer_params must be JSON-able to be recorded
+    try:
+        json.dumps(settings, allow_nan=False)  # recorded in the manifest
+        from ..equalizer import ResonanceEqualizer
+
+        ResonanceEqualizer(**settings["equalizer"])
+    except (TypeError, ValueError) as exc:
+        raise TypeError(f"equalizer_params must be ResonanceEqualizer keyword arguments with JSON "
+                        f"values (numbers, strings, booleans), got {equalizer_params!r}: {exc}") from None
     pink_noise_reference(sr=100, noise_seconds=noise_seconds, silence_seconds=silence_seconds)  # validates
     tracks = _find_tracks(audio_dir)
     panel_dir.mkdir(parents=True, exist_ok=True)
     (panel_dir / "audio").mkdir(exist_ok=True)
 
     done, todo = {}, []
-    for track, source in tracks.items():
+    for track, source in tqdm(tracks.items(), desc="verify", unit="track", disable=not progress,
+                              leave=False):
         record = _read_json(panel_dir / "audio" / track / TRACK_RECORD_NAME)
         if (record is not None and record.get("settings") == settings
                 and record.get("source") == _source_signature(source)
