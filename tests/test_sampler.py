@@ -3,6 +3,7 @@
 import numpy as np
 import pytest
 from sklearn.model_selection import GroupKFold
+from sklearn.utils.estimator_checks import parametrize_with_checks
 
 from sk_reseq._validation import AudioValueError
 from sk_reseq.preprocessing import WindowSampler
@@ -175,3 +176,35 @@ def test_file_paths_are_loaded_and_resampled(tmp_path):
     sf.write(path, audio, 2 * SR)  # twice the sampler's rate: resampled on load
     X, _, _ = WindowSampler(sr=SR, n_windows=2, random_state=0).fit_resample([path], [0.3])
     assert X.shape == (2, 2, 500)
+
+
+# scikit-learn's common checks feed 2-D X, which the sampler reads as one mono
+# track per row; these checks assume a tabular estimator and cannot apply.
+EXPECTED_FAILED_CHECKS = {
+    "check_n_features_in_after_fitting": "tracks have no fixed feature count (any length)",
+    "check_n_features_in": "tracks have no fixed feature count (any length)",
+    "check_complex_data": "complex audio gets sk_reseq's TypeError, not sklearn's wording",
+    "check_dtype_object": "object arrays are not audio; rejected with a TypeError",
+    "check_estimators_empty_data_messages": "an empty track gets the audio validator's message",
+}
+
+
+@parametrize_with_checks(
+    [WindowSampler(duration=0.001, sr=1000, n_windows=2, random_state=0)],
+    expected_failed_checks=lambda est: EXPECTED_FAILED_CHECKS,
+)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
+def test_array_inputs_two_d_rows_are_mono_tracks_and_1d_is_refused():
+    rows = np.arange(12.0).reshape(2, 6) / 12
+    X, _, groups = WindowSampler(duration=0.003, sr=1000, n_windows=2, random_state=0).fit_resample(
+        rows, [0.1, 0.2]
+    )
+    assert X.shape == (4, 1, 3)
+    assert np.all(X[groups == 1] >= 0.5)
+    with pytest.raises(ValueError, match=r"1-D array.*\[track\]"):
+        WindowSampler(sr=SR).fit_resample(np.ones(600), [0.1])
+    with pytest.raises(ValueError, match=r"tracks\[0\] is a scalar"):
+        WindowSampler(sr=SR).fit_resample([0.5], [0.1])

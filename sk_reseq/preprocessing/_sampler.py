@@ -13,6 +13,7 @@ import os
 from numbers import Integral, Real
 
 import numpy as np
+from scipy import sparse
 from sklearn.base import BaseEstimator, _fit_context
 from sklearn.utils import check_array, check_random_state
 from sklearn.utils._param_validation import Interval
@@ -143,7 +144,17 @@ class WindowSampler(BaseEstimator):
                 "tracks must be a sequence of tracks (arrays (channels, samples) or "
                 f"file paths), got a single {type(tracks).__name__}; wrap it in a list."
             )
-        if isinstance(tracks, np.ndarray) and tracks.ndim == 3:
+        if sparse.issparse(tracks):
+            raise TypeError(
+                "tracks must be dense audio arrays; sparse input is not supported."
+            )
+        if isinstance(tracks, np.ndarray):
+            if tracks.ndim < 2:
+                raise ValueError(
+                    f"tracks must be a sequence of tracks; got a {tracks.ndim}-D array. "
+                    "Wrap a single track in a list: [track]."
+                )
+            # 3-D: (n_tracks, channels, samples); 2-D: one mono track per row.
             tracks = list(tracks)
         try:
             tracks = list(tracks)
@@ -158,6 +169,13 @@ class WindowSampler(BaseEstimator):
         for i, track in enumerate(tracks):
             if isinstance(track, (str, os.PathLike)):
                 track = _load_track(track, self.sr)
+            if sparse.issparse(track):
+                raise TypeError(f"tracks[{i}] is sparse; sparse input is not supported.")
+            if not isinstance(track, (bytes, bytearray)) and np.ndim(track) == 0:
+                raise ValueError(
+                    f"tracks[{i}] is a scalar; each track must be an array "
+                    "(channels, samples) or (samples,), or a file path."
+                )
             checked.append(check_audio(track, name=f"tracks[{i}]"))
         return checked
 
@@ -230,8 +248,9 @@ class WindowSampler(BaseEstimator):
         ----------
         tracks : sequence of array-like or path, length n_tracks
             Tracks ``(channels, samples)`` (or ``(samples,)`` mono) at
-            ``sr``, a 3-D array ``(n_tracks, channels, samples)``, or paths
-            of audio files (loaded and resampled to ``sr``).
+            ``sr``, a 3-D array ``(n_tracks, channels, samples)``, a 2-D
+            array of mono tracks ``(n_tracks, samples)``, or paths of audio
+            files (loaded and resampled to ``sr``).
         Y : array-like [shape=(n_tracks,) or (n_tracks, n_outputs)]
             Targets per track, e.g. the rating matrix with NaN for
             declined ratings (a DataFrame is accepted).
@@ -332,7 +351,7 @@ class WindowSampler(BaseEstimator):
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
-        tags.input_tags.two_d_array = False
+        tags.input_tags.three_d_array = True  # 2-D X is read as one mono track per row
         tags.target_tags.required = True
         return tags
 
