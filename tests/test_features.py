@@ -276,6 +276,9 @@ def test_pickle_and_clone_drop_the_essentia_objects():
     X = _stereo(_tone(500.0))[None]
     summarizer = FeatureSummarizer(hop_size=256)
     expected = summarizer.transform(X)
+    analyzer = summarizer._analyzer()
+    summarizer.transform(X)
+    assert summarizer._analyzer() is analyzer  # Essentia algorithms built once
     restored = pickle.loads(pickle.dumps(summarizer))
     assert "_analyzer_cache" not in vars(restored)
     assert np.array_equal(restored.transform(X), expected)
@@ -283,6 +286,20 @@ def test_pickle_and_clone_drop_the_essentia_objects():
     # A changed parameter rebuilds the cached algorithms.
     summarizer.set_params(frame_size=2048)
     assert not np.array_equal(summarizer.transform(X), expected)
+
+
+def test_real_music_gives_finite_plausible_features(music_files):
+    from sk_reseq.audio import load_audio
+
+    audio, sr = load_audio(music_files[0], sr=SR, offset=10.0, duration=1.5)
+    if audio.shape[0] == 1:
+        audio = np.repeat(audio, 2, axis=0)
+    X = np.stack([audio[:2, i * SR // 2 : (i + 1) * SR // 2] for i in range(3)])
+    values = FeatureSummarizer(sr=sr).transform(X)
+    assert values.shape == (3, 679) and np.isfinite(values).all()
+    corr = values[:, FEATURE_NAMES.index("stereo_width_corr__mean")]
+    hnr = values[:, FEATURE_NAMES.index("hnr__mean")]
+    assert np.all((corr >= -1) & (corr <= 1)) and np.all((hnr >= -20) & (hnr <= 40))
 
 
 def test_set_output_pandas():

@@ -20,34 +20,30 @@ documented departures:
 Per frame (``frame_size`` samples of the mono mix): Blackman-Harris 62 dB
 window, magnitude spectrum, then
 
-=================================  ==========================================
-MFCC, GFCC (13 each)               ``MFCC``, ``GFCC`` (40 bands, log dB)
-pitch, pitch confidence            ``PitchYinFFT``; pitch is 0 Hz when no
-                                   pitch is found (confidence <= 0)
-pitch salience                     ``PitchSalience``
-inharmonicity, odd-to-even ratio,  ``SpectralPeaks`` -> ``HarmonicPeaks`` with
-tristimulus (3)                    the frame's pitch -> ``Inharmonicity``,
-                                   ``OddToEvenHarmonicEnergyRatio`` (clipped by
-                                   Essentia at 1000), ``Tristimulus``. Without a
-                                   pitch there are no harmonic peaks: then
-                                   inharmonicity is 0, odd-to-even 1 and
-                                   tristimulus (0, 0, 0) (Essentia's values for
-                                   an empty peak list).
-spectral complexity, crest,        ``SpectralComplexity`` (threshold 0.005),
-decrease, energy, flux, rms,       ``Crest`` (Bark bands), ``Decrease`` (power
-rolloff, strong peak, flatness dB, spectrum), ``Energy``, ``Flux`` (L2),
-HFC                                ``RMS``, ``RollOff`` (85 %), ``StrongPeak``,
-                                   ``FlatnessDB`` (Bark bands), ``HFC`` (Masri)
-zero-crossing rate                 ``ZeroCrossingRate`` on the raw frame
-silence rate 20/30/60 dB           ``SilenceRate`` on the raw frame: 1 when the
-                                   frame's mean power is below
-                                   ``10 ** (-L / 20)``, the extractor's
-                                   ``db2lin(-L / 2)`` convention
-spectral energy band (4)           ``EnergyBand`` over 20-150, 150-800,
-                                   800-4000 and 4000-min(20000, sr/2) Hz
-spectral contrast, valley (6 each) ``SpectralContrast`` (6 bands, 20 Hz to
-                                   min(11000, sr/2))
-=================================  ==========================================
+- MFCC, GFCC (13 each): ``MFCC``, ``GFCC`` (40 bands, log dB).
+- pitch, pitch instantaneous confidence: ``PitchYinFFT``.
+- pitch salience: ``PitchSalience``.
+- inharmonicity, odd-to-even harmonic energy ratio, tristimulus (3):
+  ``SpectralPeaks`` -> ``HarmonicPeaks`` with the frame's pitch ->
+  ``Inharmonicity``, ``OddToEvenHarmonicEnergyRatio`` (clipped by Essentia at
+  1000; note that Essentia counts the fundamental as "even", so the value is
+  E(harmonics 2, 4, ...) / E(harmonics 1, 3, ...)), ``Tristimulus``. Without a
+  pitch there are no harmonic peaks: inharmonicity is then 0, odd-to-even 1 and
+  tristimulus (0, 0, 0) (Essentia's values for an empty peak list).
+- spectral complexity (``SpectralComplexity``, threshold 0.005), crest
+  (``Crest`` of the Bark bands), decrease (``Decrease`` of the power
+  spectrum), energy, flux (``Flux``, L2), rms, rolloff (``RollOff``, 85 %),
+  strong peak, HFC (``HFC``, Masri), flatness dB (``FlatnessDB`` of the Bark
+  bands: ``-10 log10(geometric / arithmetic mean) / 60`` clipped to [0, 1],
+  so 0 for a flat spectrum and towards 1 for a peaky one).
+- zero-crossing rate: ``ZeroCrossingRate`` of the raw frame.
+- silence rate at 20/30/60 dB: ``SilenceRate`` of the raw frame, 1 when the
+  frame's mean power is below ``10 ** (-L / 20)`` (the extractor's
+  ``db2lin(-L / 2)`` convention), else 0.
+- spectral energy band (4): ``EnergyBand`` over 20-150, 150-800, 800-4000 and
+  4000-min(20000, sr/2) Hz (low, middle_low, middle_high, high).
+- spectral contrast and valley (6 each): ``SpectralContrast`` (6 bands, 20 Hz
+  to min(11000, sr/2)).
 
 Spectral flux compares a frame with the previous one, so a window's first
 frame has no flux of its own: :class:`EssentiaFrameAnalyzer` resets ``Flux``
