@@ -153,6 +153,12 @@ def test_rater_completes_a_short_test_with_a_reload(browser, site, tmp_path):
     wait_for(browser, "return window.listenTest.debug().contextState === 'suspended'", "pause")
     browser.find_element(By.ID, "play").click()
     wait_for(browser, "return window.listenTest.debug().contextState === 'running'", "play")
+    # Restart plays from the top, still on the chosen version.
+    browser.find_element(By.ID, "restart").click()
+    wait_for(browser, "return window.listenTest.debug().starts === 2", "the restart")
+    restarted = debug(browser)
+    assert (restarted["variant"], restarted["ended"], restarted["nSources"]) == (5, 0, 17)
+    assert restarted["gains"][5] == 1 and sum(restarted["gains"]) == 1
     browser.find_element(By.ID, "choose").click()
 
     wait_phase(browser, "track", 1)

@@ -76,6 +76,7 @@
       this.ctx = ctx;
       this.buffers = buffers;
       this.duration = Math.min(...buffers.map((b) => b.duration));
+      this.destination = destination;
       this.output = ctx.createGain();
       this.output.connect(destination);
       this.active = 0;
@@ -149,7 +150,7 @@
     async restart() {
       await this.stop();
       this.output = this.ctx.createGain();
-      this.output.connect(app.master);
+      this.output.connect(this.destination);
       this.start(0);
     }
   }
