@@ -22,11 +22,14 @@ import logging
 import math
 from pathlib import Path, PurePosixPath
 
-from starlette.applications import Starlette
-from starlette.exceptions import HTTPException
-from starlette.responses import FileResponse, JSONResponse
-from starlette.routing import Mount, Route
-from starlette.staticfiles import StaticFiles
+try:
+    from starlette.applications import Starlette
+    from starlette.exceptions import HTTPException
+    from starlette.responses import FileResponse, JSONResponse
+    from starlette.routing import Mount, Route
+    from starlette.staticfiles import StaticFiles
+except ImportError as exc:  # pragma: no cover - depends on the installed extras
+    raise ImportError("sk_reseq.listen needs the `listen` extra: pip install 'sk_reseq[listen]'") from exc
 
 from ._db import RatingStore, check_rater_id
 from ._prepare import MANIFEST_NAME

@@ -122,7 +122,10 @@ def integrated_loudness(audio, sr):
     Clips shorter than one 400 ms gating block are measured on a looped copy
     (loudness of a looped stationary signal equals the signal's own).
     """
-    import pyloudnorm
+    try:
+        import pyloudnorm
+    except ImportError as exc:  # pragma: no cover - depends on the installed extras
+        raise ImportError("loudness alignment needs pyloudnorm: pip install 'sk_reseq[listen]'") from exc
 
     data = np.asarray(audio, dtype=np.float64).T
     min_len = int(0.4 * sr) + 1
