@@ -1,0 +1,145 @@
+"""Save and load fitted models safely: one file, no pickle.
+
+:func:`save_model` writes a fitted estimator or Pipeline to one skops file
+(a zip archive). scikit-learn parts are stored by skops; each network of
+:class:`~sk_reseq.models.FFNRegressor` / :class:`~sk_reseq.models.DRNRegressor`
+is stored as its hyper-parameters plus its weights in safetensors format
+(and its training history as JSON), never as pickled torch objects. On
+load the network is rebuilt from the hyper-parameters and the weights are
+loaded into it. Optimizer state is not stored: a loaded model predicts,
+and ``fit`` trains it anew.
+
+:func:`load_model` first lists the types in the file. Types of scikit-learn
+and numpy that skops trusts, and the package's own types (``sk_reseq.*``),
+are trusted by default; any other type makes loading fail with an error
+naming it, unless the caller trusts it explicitly with ``trusted=``.
+"""
+
+import os
+import tempfile
+from pathlib import Path
+
+import skops.io as sio
+
+from .models._base import WEIGHTS_ONLY_STATE
+
+__all__ = ["save_model", "load_model", "UntrustedTypesError", "TRUSTED_PREFIXES"]
+
+#: Types whose full name starts with one of these are trusted by default.
+TRUSTED_PREFIXES = ("sk_reseq.",)
+
+
+class UntrustedTypesError(ValueError):
+    """The file holds types that were not trusted; ``types`` lists them."""
+
+    def __init__(self, message, types):
+        super().__init__(message)
+        self.types = types
+
+
+def save_model(estimator, path):
+    """Write a fitted estimator (or Pipeline) to one file, atomically.
+
+    Parameters
+    ----------
+    estimator : estimator or Pipeline
+        Anything skops can store; sk_reseq's networks are stored as
+        hyper-parameters + safetensors weights.
+    path : str or path-like
+        Destination (by convention ``*.skops``). Written to a temporary file
+        in the same folder, then renamed: an existing file is replaced only
+        by a complete one.
+
+    Returns
+    -------
+    path : pathlib.Path
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from sk_reseq.models import MeanRatingRegressor
+    >>> from sk_reseq.persistence import save_model, load_model
+    >>> est = MeanRatingRegressor().fit(np.zeros((2, 3)), [0.25, 0.75])
+    >>> path = save_model(est, os.path.join(tempfile.mkdtemp(), "baseline.skops"))
+    >>> load_model(path).predict(np.zeros((1, 3)))
+    array([0.5])
+    """
+    path = Path(path)
+    token = WEIGHTS_ONLY_STATE.set(True)
+    try:
+        data = sio.dumps(estimator)
+    finally:
+        WEIGHTS_ONLY_STATE.reset(token)
+    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    try:
+        with os.fdopen(fd, "wb") as fh:
+            fh.write(data)
+            fh.flush()
+            os.fsync(fh.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
+
+
+def load_model(path, trusted=None):
+    """Load a model written by :func:`save_model`.
+
+    Parameters
+    ----------
+    path : str or path-like
+        File written by :func:`save_model`.
+    trusted : sequence of str, default=None
+        Full type names (as listed in the error) to trust in addition to
+        skops' defaults and ``sk_reseq.*``. Only trust a file's types if you
+        trust where the file came from.
+
+    Returns
+    -------
+    estimator : object
+
+    Raises
+    ------
+    UntrustedTypesError
+        The file holds types that are not trusted (listed in the message
+        and in ``.types``).
+    ValueError
+        The file is corrupt or was not written by :func:`save_model`.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from sklearn.pipeline import make_pipeline
+    >>> from sklearn.preprocessing import StandardScaler
+    >>> from sk_reseq.models import MeanRatingRegressor
+    >>> from sk_reseq.persistence import save_model, load_model
+    >>> pipe = make_pipeline(StandardScaler(), MeanRatingRegressor()).fit(np.eye(2), [0.0, 1.0])
+    >>> path = save_model(pipe, os.path.join(tempfile.mkdtemp(), "pipe.skops"))
+    >>> load_model(path)[-1].mean_
+    0.5
+    """
+    path = Path(path)
+    data = path.read_bytes()
+    try:
+        untrusted = sio.get_untrusted_types(data=data)
+    except Exception as exc:  # zip, JSON or schema errors: all mean "not a model file"
+        raise ValueError(
+            f"{path} is not a valid sk_reseq model file (corrupt, truncated, or not written "
+            f"by save_model): {type(exc).__name__}: {exc}"
+        ) from exc
+    allowed = set(trusted or ())
+    refused = sorted(t for t in untrusted if not t.startswith(TRUSTED_PREFIXES) and t not in allowed)
+    if refused:
+        raise UntrustedTypesError(
+            f"{path} contains types that are not trusted: {refused}. Loading could run their "
+            "code. If you trust the file's source, pass them: load_model(path, trusted=[...]).",
+            refused,
+        )
+    try:
+        return sio.loads(data, trusted=untrusted)
+    except Exception as exc:
+        raise ValueError(
+            f"{path} could not be loaded as an sk_reseq model (corrupt or incompatible): "
+            f"{type(exc).__name__}: {exc}"
+        ) from exc
