@@ -288,3 +288,13 @@ def test_export_refuses_without_ratings(tmp_path, capsys):
 def test_serve_refuses_a_folder_that_is_not_a_panel(tmp_path, capsys):
     assert main(["listen", "serve", str(tmp_path)]) == 2
     assert "not a prepared panel" in capsys.readouterr().err
+    (tmp_path / "manifest.json").write_text('{"tracks": "oops"}')
+    assert main(["listen", "serve", str(tmp_path)]) == 2
+    assert "not a valid panel manifest" in capsys.readouterr().err
+
+
+def test_serve_refuses_a_panel_with_missing_audio(tmp_path, capsys):
+    panel = make_panel(tmp_path, n_tracks=1, seconds=0.5, n_steps=2)
+    (panel / "audio" / "track0" / "v01.flac").unlink()
+    assert main(["listen", "serve", str(panel)]) == 2
+    assert "audio/track0/v01.flac" in capsys.readouterr().err

@@ -92,6 +92,10 @@ class _Panel:
         self.audio_root = (self.dir / "audio").resolve()
         noise_file = self.manifest["noise"]["file"]
         self.files = {noise_file} | {v["file"] for t in self.manifest["tracks"] for v in t["variants"]}
+        missing = sorted(f for f in self.files if not (self.dir / f).is_file())
+        if missing:
+            raise ValueError(f"{len(missing)} audio file(s) listed in the manifest are missing "
+                             f"(first: {missing[0]}); run `sk-reseq listen prepare` again to restore them.")
 
     def state(self, rater, order):
         done = self.store.ratings(rater)

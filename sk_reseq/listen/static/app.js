@@ -247,6 +247,7 @@
     const i = Number($("slider").value);
     const factor = app.state.next.variants[i].factor;
     $("factor-value").textContent = formatFactor(factor);
+    $("slider").setAttribute("aria-valuetext", `attenuation ${formatFactor(factor)}`);
     $("factor-step").textContent = `version ${i + 1} of ${app.state.next.variants.length}`;
     document.body.dataset.variant = String(i);
     $("choose").textContent = `Choose ${formatFactor(factor)}`;
