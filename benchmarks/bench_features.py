@@ -14,9 +14,10 @@ Prints ONE JSON line:
   the same loop calling the algorithms' C++ ``__compute__`` as FeatureSummarizer
   does (no per-call argument conversion in Python): the floor, so this ratio
   is the share of time FeatureSummarizer spends in Essentia itself.
-  All are timed interleaved, best of ``--repeats``, as the machine is shared.
-- ``n_jobs2_windows_per_s``: the same with n_jobs=2, workers already started
-  (``n_jobs2_cold_windows_per_s``: first call, including their start-up).
+  All three are timed in CPU seconds of this process (``time.process_time``),
+  interleaved, best of ``--repeats``: robust to other load on a shared machine.
+- ``n_jobs2_windows_per_s``: the same with n_jobs=2 in wall-clock time, workers
+  already started (``n_jobs2_cold_windows_per_s``: first call, with start-up).
 - ``ffn_fit_s``, ``ffn_epoch_s``: FFNRegressor (default architecture, bounded
   ``max_epochs``) fitted on 15 000 x 679 features, 150 tracks of 100 windows.
 
@@ -120,18 +121,21 @@ def time_features(X, repeats):
     summarizer.transform(X[:2])  # build the Essentia algorithms once
     analyzer = EssentiaFrameAnalyzer(SR, 1024)
     mono = np.ascontiguousarray(_frames(X.mean(axis=1), 1024, 512), dtype=np.float32)
+    # CPU time of this process (all single-threaded here): other processes on a
+    # shared machine inflate wall-clock times far more, and unevenly.
+    clock = time.process_time
     ours, bare, floor = [], [], []
-    for _ in range(repeats):  # interleaved: all three see the same machine load
-        start = time.perf_counter()
+    for _ in range(repeats):  # interleaved: all three see the same machine state
+        start = clock()
         summarizer.transform(X)
-        ours.append(time.perf_counter() - start)
+        ours.append(clock() - start)
         with quiet_essentia():
-            start = time.perf_counter()
+            start = clock()
             bare_essentia_loop(mono, analyzer.algorithms)
-            bare.append(time.perf_counter() - start)
-            start = time.perf_counter()
+            bare.append(clock() - start)
+            start = clock()
             bare_essentia_loop(mono, analyzer.algorithms, direct=True)
-            floor.append(time.perf_counter() - start)
+            floor.append(clock() - start)
     parallel = FeatureSummarizer(sr=SR, n_jobs=2)
     start = time.perf_counter()
     parallel.transform(X)

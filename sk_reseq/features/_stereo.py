@@ -2,9 +2,11 @@
 
 The paper computes stereo width "as the correlation between channels and
 absolute difference in RMS between channels" with its own code; Essentia has
-no such descriptor. Plain numpy: the per-frame sums come from cumulative sums
-of the signals, so the cost does not grow with the frames' overlap.
+no such descriptor. Plain numpy: per-frame sums are assembled from block sums,
+so the signals are read once whatever the frames' overlap.
 """
+
+import math
 
 import numpy as np
 
@@ -15,12 +17,33 @@ __all__ = ["stereo_width"]
 _SILENT_RMS = 1e-6
 
 
-def _frame_sums(x, frame_size, hop_size):
-    """Sum of ``x (..., samples)`` over each frame, ``(..., n_frames)``."""
-    cumulative = np.zeros(x.shape[:-1] + (x.shape[-1] + 1,))
-    np.cumsum(x, axis=-1, out=cumulative[..., 1:])
-    starts = np.arange(0, x.shape[-1] - frame_size + 1, hop_size)
-    return cumulative[..., starts + frame_size] - cumulative[..., starts]
+def _frame_moments(left, right, frame_size, hop_size):
+    """Per-frame sums of l, r, l*l, r*r and l*r: ``(5, ..., n_frames)`` float64.
+
+    Frames are made of blocks of ``gcd(frame_size, hop_size)`` samples (512
+    by default): one pass over the signals gives the block sums (einsum
+    accumulates in float64 without temporary arrays), and a cumulative sum
+    over the few blocks gives the frame sums.
+    """
+    block = math.gcd(frame_size, hop_size)
+    n_frames = (left.shape[-1] - frame_size) // hop_size + 1
+    n_blocks = ((n_frames - 1) * hop_size + frame_size) // block
+    shape = left.shape[:-1] + (n_blocks, block)
+    lb = left[..., : n_blocks * block].reshape(shape)
+    rb = right[..., : n_blocks * block].reshape(shape)
+    sums = np.stack(
+        [
+            np.einsum("...i->...", lb, dtype=np.float64),
+            np.einsum("...i->...", rb, dtype=np.float64),
+            np.einsum("...i,...i->...", lb, lb, dtype=np.float64),
+            np.einsum("...i,...i->...", rb, rb, dtype=np.float64),
+            np.einsum("...i,...i->...", lb, rb, dtype=np.float64),
+        ]
+    )
+    cumulative = np.zeros(sums.shape[:-1] + (n_blocks + 1,))
+    np.cumsum(sums, axis=-1, out=cumulative[..., 1:])
+    first = np.arange(n_frames) * (hop_size // block)
+    return cumulative[..., first + frame_size // block] - cumulative[..., first]
 
 
 def stereo_width(left, right, frame_size, hop_size):
@@ -60,14 +83,14 @@ def stereo_width(left, right, frame_size, hop_size):
     >>> corr.round(6).tolist()
     [-1.0, -1.0]
     """
-    left = np.asarray(left, dtype=np.float64)
-    right = np.asarray(right, dtype=np.float64)
+    left, right = np.asarray(left), np.asarray(right)
+    if not left.dtype == right.dtype == np.float32:  # float32 is summed in float64 anyway
+        left, right = left.astype(np.float64), right.astype(np.float64)
+    sum_l, sum_r, sum_ll, sum_rr, sum_lr = _frame_moments(left, right, frame_size, hop_size)
     n = float(frame_size)
-    mean_l = _frame_sums(left, frame_size, hop_size) / n
-    mean_r = _frame_sums(right, frame_size, hop_size) / n
-    power_l = _frame_sums(left * left, frame_size, hop_size) / n
-    power_r = _frame_sums(right * right, frame_size, hop_size) / n
-    cross = _frame_sums(left * right, frame_size, hop_size) / n - mean_l * mean_r
+    mean_l, mean_r = sum_l / n, sum_r / n
+    power_l, power_r = sum_ll / n, sum_rr / n
+    cross = sum_lr / n - mean_l * mean_r
     # Centered RMS; the clip absorbs the tiny negative rounding of E[x^2] - E[x]^2.
     sd_l = np.sqrt(np.maximum(power_l - mean_l * mean_l, 0.0))
     sd_r = np.sqrt(np.maximum(power_r - mean_r * mean_r, 0.0))
