@@ -139,7 +139,10 @@ class FeatureSummarizer(TransformerMixin, BaseEstimator):
     References
     ----------
     M. Grachten, E. Deruty, A. Tanguy, "Auto-adaptive resonance equalization
-    using dilated residual networks", ISMIR 2019 (arXiv:1807.08636), sec. 4.1.
+    using dilated residual networks", 2018, section 4.1 and Table 2.
+
+    D. Bogdanov et al., "Essentia: an audio analysis library for music
+    information retrieval", ISMIR 2013.
 
     Examples
     --------
