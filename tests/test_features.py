@@ -302,6 +302,20 @@ def test_real_music_gives_finite_plausible_features(music_files):
     assert np.all((corr >= -1) & (corr <= 1)) and np.all((hnr >= -20) & (hnr <= 40))
 
 
+def test_in_a_pipeline_with_a_regressor():
+    from sklearn.linear_model import Ridge
+    from sklearn.pipeline import make_pipeline
+    from sklearn.preprocessing import StandardScaler
+
+    rng = np.random.default_rng(8)
+    f0 = rng.uniform(100, 1000, size=6)
+    X = np.stack([_stereo(_tone(f, n_harmonics=3)) for f in f0])
+    model = make_pipeline(FeatureSummarizer(), StandardScaler(), Ridge(alpha=1.0))
+    model.fit(X, f0 / 1000)
+    assert model.predict(X).shape == (6,)
+    assert list(model[:-1].get_feature_names_out()) == list(FEATURE_NAMES)
+
+
 def test_set_output_pandas():
     pd = pytest.importorskip("pandas")
     frame = FeatureSummarizer().set_output(transform="pandas").transform(_signals()["sine"][None])
