@@ -101,7 +101,8 @@ def summarize(values):
     >>> import numpy as np
     >>> from sk_reseq.features import summarize, STATISTICS
     >>> values = np.array([1.0, 2.0, 3.0, 4.0, 10.0]).reshape(1, 5, 1)
-    >>> dict(zip(STATISTICS, summarize(values)[0].round(2).tolist()))  # doctest: +NORMALIZE_WHITESPACE
+    >>> summary = dict(zip(STATISTICS, summarize(values)[0].round(2).tolist()))
+    >>> summary  # doctest: +NORMALIZE_WHITESPACE
     {'mean': 4.0, 'median': 3.0, 'std': 3.16, 'skew': 1.14, 'kurtosis': -0.21,
      'p10': 1.4, 'p90': 7.6}
     >>> summarize(np.ones((1, 5, 1)))[0].tolist()
