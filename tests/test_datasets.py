@@ -246,3 +246,16 @@ def test_cli_panel_make_writes_a_complete_panel(tmp_path, capsys):
     # An existing, non-empty OUTDIR is refused.
     assert main(argv) == 2
     assert "not an empty folder" in capsys.readouterr().err
+
+
+def test_panel_from_real_music(music_files):
+    data = make_listening_test(
+        n_tracks=4, n_raters=3, source=music_files[:2], duration=2.0, random_state=0
+    )
+    assert [n.split("-", 1)[1] for n in data.track_names] == [
+        music_files[0].stem, music_files[1].stem, music_files[0].stem, music_files[1].stem
+    ]
+    assert all(a.shape == (2, 2 * SR) for a in data.audio)
+    # The excerpts of one file cycled twice come from different places.
+    assert not np.allclose(data.audio[0][:, :1000], data.audio[2][:, :1000])
+    assert np.all(np.isin(data.oracle, FACTOR_STEPS))
