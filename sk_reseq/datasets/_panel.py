@@ -242,26 +242,24 @@ def _source_excerpts(source, n_tracks, n_samples, sr, rng):
         files = [os.fspath(f) for f in source]
         if not files:
             raise ValueError("source is an empty list; give audio files or a folder.")
-    cache, audio, names = {}, [], []
-    for i in range(n_tracks):
-        path = files[i % len(files)]
-        if path not in cache:
-            cache[path] = load_audio(path, sr=sr)[0]
-        x = cache[path]
+    # One file at a time, so that only the excerpts stay in memory.
+    offsets = rng.uniform(size=n_tracks)
+    audio, names = [None] * n_tracks, [None] * n_tracks
+    for k, path in enumerate(files[:n_tracks]):
+        x = load_audio(path, sr=sr)[0]
         if x.shape[1] < n_samples:
             raise ValueError(
                 f"source file {path} lasts {x.shape[1] / sr:.2f} s, shorter than the "
                 f"excerpt duration; use a shorter duration or longer files."
             )
-        start = rng.integers(0, x.shape[1] - n_samples + 1)
-        x = x[:, start : start + n_samples]
-        if x.shape[0] == 1:
-            x = np.repeat(x, 2, axis=0)
-        elif x.shape[0] > 2:
+        if x.shape[0] > 2:
             raise ValueError(f"source file {path} has {x.shape[0]} channels; mono or stereo needed.")
-        audio.append(x.astype(np.float64))
         stem = os.path.splitext(os.path.basename(path))[0]
-        names.append(f"{i:03d}-{stem}")
+        for i in range(k, n_tracks, len(files)):
+            start = int(offsets[i] * (x.shape[1] - n_samples + 1))
+            excerpt = x[:, start : start + n_samples].copy()  # not a view: frees x
+            audio[i] = np.repeat(excerpt, 2, axis=0) if len(excerpt) == 1 else excerpt
+            names[i] = f"{i:03d}-{stem}"
     return audio, names
 
 
