@@ -33,7 +33,7 @@ from pathlib import Path
 
 import numpy as np
 import pandas as pd
-from sklearn.base import clone
+from joblib import effective_n_jobs
 from sklearn.metrics import check_scoring
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
@@ -398,7 +398,8 @@ def run_experiment(config, data, out_dir, *, resume=True, n_jobs=None, progress=
     out = Path(out_dir)
     state = out / "state"
     meta_path = state / "experiment.json"
-    if resume and meta_path.exists() and _read_json(meta_path) != meta:
+    same = ("config", "fingerprint")  # the data's path may change, its content may not
+    if resume and meta_path.exists() and any(_read_json(meta_path).get(k) != meta[k] for k in same):
         raise ValueError(f"{out} holds a different experiment (other config or data); use another "
                          "out_dir, or resume=False (--restart) to discard it.")
     if not resume and state.exists():
@@ -443,24 +444,29 @@ def run_experiment(config, data, out_dir, *, resume=True, n_jobs=None, progress=
     seeds = _run_seeds(config.random_state, len(splits))
     scorer = check_scoring(None, scoring=msbe_scorer)
     X_by_model = {name: inputs[key] for name, (_, _, key) in models.items()}
-    rows = []
+    run_path = [state / "runs" / f"run{run:03d}.json" for run in range(len(splits))]
+    pending = [run for run in range(len(splits)) if not run_path[run].exists()]
+    # Runs go in batches as wide as the workers, so that the slow networks of
+    # different runs train in parallel; each run is saved as soon as its batch
+    # ends (an interruption loses at most one batch).
+    batch_size = max(1, effective_n_jobs(n_jobs))
     bar = _bar(progress, len(splits), "cross-validation runs")
-    for run in range(len(splits)):
-        path = state / "runs" / f"run{run:03d}.json"
-        if path.exists():
-            run_rows = _read_json(path)
-        else:
-            jobs = [(name, clone(est), run) for name, (est, _, _) in models.items()]
-            run_rows = _evaluate(jobs, X_by_model, Y, groups, splits, scorer, seeds,
-                                 n_jobs=n_jobs)
+    if bar is not None:
+        bar.update(len(splits) - len(pending))
+    for start in range(0, len(pending), batch_size):
+        batch = pending[start:start + batch_size]
+        jobs = [(name, est, run) for run in batch for name, (est, _, _) in models.items()]
+        batch_rows = _evaluate(jobs, X_by_model, Y, groups, splits, scorer, seeds, n_jobs=n_jobs)
+        for run in batch:
+            run_rows = [row for row in batch_rows if row["run"] == run]
             for row in run_rows:
                 row["repeat"], row["fold"] = divmod(run, config.cv_n_splits)
-            _write_json(path, run_rows)
-        rows += run_rows
+            _write_json(run_path[run], run_rows)
         if bar is not None:
-            bar.update(1)
+            bar.update(len(batch))
     if bar is not None:
         bar.close()
+    rows = [row for path in run_path for row in _read_json(path)]
     scores = pd.DataFrame(rows)
     scores["model"] = scores["model"].map(MODEL_LABELS)
     return _write_outputs(out, config, scores, hyper)
