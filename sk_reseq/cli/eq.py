@@ -1,16 +1,10 @@
 """``sk-reseq eq IN OUT --factor F``: equalize a file at a fixed factor."""
 
-import logging
-import os
 from pathlib import Path
 
 from ..audio import audio_info, load_audio, save_audio
 from ..equalizer import ResonanceEqualizer
-
-logger = logging.getLogger(__name__)
-
-# Files longer than this get a progress bar (unless --quiet).
-_PROGRESS_MIN_SECONDS = 20.0
+from ._common import check_output_path, progress_bar, save_figure, use_agg
 
 
 def register(subparsers):
@@ -31,26 +25,6 @@ def register(subparsers):
     p.add_argument("--plot", metavar="FILE.png", help="draw the mean spectrum, smoothed curve and gain")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=run)
-
-
-def check_output_path(path):
-    """Fail before any work if ``path`` cannot be written."""
-    parent = Path(path).resolve().parent
-    if not parent.is_dir():
-        raise FileNotFoundError(f"output folder does not exist: {parent}")
-    if not os.access(parent, os.W_OK):
-        raise PermissionError(f"output folder is not writable: {parent}")
-    if Path(path).is_dir():
-        raise IsADirectoryError(f"output path is a directory: {path}")
-
-
-def progress_bar(total, desc, quiet, seconds):
-    """A tqdm bar for long inputs, or None."""
-    if quiet or seconds < _PROGRESS_MIN_SECONDS:
-        return None
-    from tqdm.auto import tqdm
-
-    return tqdm(total=total, desc=desc, unit="sample", unit_scale=True, leave=False)
 
 
 def run(args):
@@ -84,20 +58,7 @@ def run(args):
 
 def save_plot(analysis, path, title):
     """Draw :func:`~sk_reseq.plotting.plot_equalizer_curves` into ``path`` atomically."""
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    use_agg()
     from ..plotting import plot_equalizer_curves
 
-    ax = plot_equalizer_curves(analysis, title=title)
-    path = Path(path)
-    tmp = path.with_name(f".{path.name}.part{path.suffix}")
-    try:
-        ax.figure.savefig(tmp, dpi=120)
-        os.replace(tmp, path)
-    finally:
-        plt.close(ax.figure)
-        if tmp.exists():
-            tmp.unlink()
+    save_figure(plot_equalizer_curves(analysis, title=title).figure, path)

@@ -1,6 +1,7 @@
 """Data sets: synthetic music, a simulated listening test, ratings files, audio folders."""
 
 from ._folders import list_audio_files, load_audio_folder
+from ._load import load_panel
 from ._panel import FACTOR_STEPS, make_listening_test
 from ._ratings import align_ratings, load_ratings, save_ratings
 from ._synthetic import make_synthetic_music
@@ -14,4 +15,5 @@ __all__ = [
     "align_ratings",
     "load_audio_folder",
     "list_audio_files",
+    "load_panel",
 ]

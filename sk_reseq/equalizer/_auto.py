@@ -32,7 +32,7 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         A fitted regressor (or Pipeline) whose ``predict`` takes windows
         ``(n, 2, round(window * model_sr))``, e.g. a DRN or FFN pipeline from
         :mod:`sk_reseq.models`. None loads the default model shipped with
-        the package (:func:`sk_reseq.models.load_default_model`).
+        the package (:func:`sk_reseq.training.load_default_model`).
     hop : float, default=0.5
         Seconds between predictions.
     smoothing : float, default=3.0
@@ -122,7 +122,7 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
                 f"{self.factor_range!r}."
             )
         if self.model is None:
-            from ..models import load_default_model
+            from ..training import load_default_model
 
             self.model_ = load_default_model()
         else:
@@ -176,12 +176,14 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
             out[i] = state
         return np.clip(out, low, high), state
 
-    def predict_factors(self, X):
+    def predict_factors(self, X, progress=None):
         """The factor curve for one track, without equalizing.
 
         Parameters
         ----------
         X : np.ndarray [shape=(channels, samples)], one or two channels at ``sr``
+        progress : callable, optional
+            Called with the number of samples covered after each batch of windows.
 
         Returns
         -------
@@ -192,10 +194,13 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         self._ensure_fitted()
         x = self._check_track(X)
         ends = np.arange(0, x.shape[1] + 1, self._hop_samples)
-        raw = np.concatenate([
-            self._predict_windows([self._window_at(x, e) for e in ends[i : i + self.batch_size]])
-            for i in range(0, len(ends), self.batch_size)
-        ])
+        raw = []
+        for i in range(0, len(ends), self.batch_size):
+            batch = ends[i : i + self.batch_size]
+            raw.append(self._predict_windows([self._window_at(x, e) for e in batch]))
+            if progress is not None:
+                progress(len(batch) * self._hop_samples)
+        raw = np.concatenate(raw)
         factors, _ = self._smooth(raw)
         return Bunch(times=ends / self.sr, raw=raw, factors=factors)
 
@@ -228,14 +233,30 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         -------
         Xt : np.ndarray, same shape and dtype as ``X``
         """
+        return self.equalize(X)
+
+    def equalize(self, X, *, progress=None):
+        """Like :meth:`transform`, reporting progress.
+
+        Parameters
+        ----------
+        X : np.ndarray [shape=(channels, samples) or (n, channels, samples)]
+        progress : callable, optional
+            Called with a number of samples after each step: the prediction
+            pass and the equalizer pass each cover the track once.
+
+        Returns
+        -------
+        Xt : np.ndarray, same shape and dtype as ``X``
+        """
         self._ensure_fitted()
         original = np.asarray(X)
         if original.ndim == 3:
-            return np.stack([self.transform(clip) for clip in original])
+            return np.stack([self.equalize(clip, progress=progress) for clip in original])
         x = self._check_track(X)
-        curve = self.predict_factors(x)
+        curve = self.predict_factors(x, progress=progress)
         self.factors_ = curve
-        y = self.equalizer_._process_track(x, self._factor_at(curve.factors))
+        y = self.equalizer_._process_track(x, self._factor_at(curve.factors), progress=progress)
         if np.issubdtype(original.dtype, np.integer):
             y = float_to_pcm(y, original.dtype)
         elif original.dtype == np.float64:

@@ -1,11 +1,12 @@
 """Figures of the paper (matplotlib, imported on first use)."""
 
-from ._eq import plot_equalizer_curves
+from ._eq import plot_auto_report, plot_equalizer_curves
 from ._ratings import plot_rater_correlations, plot_rating_percentiles
 from ._results import plot_msbe_boxplot
 
 __all__ = [
     "plot_equalizer_curves",
+    "plot_auto_report",
     "plot_msbe_boxplot",
     "plot_rating_percentiles",
     "plot_rater_correlations",

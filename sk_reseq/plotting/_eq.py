@@ -68,3 +68,63 @@ def plot_equalizer_curves(analysis, ax=None, *, title=None):
     if title:
         ax.set_title(title)
     return ax
+
+
+def plot_auto_report(curve, before, after, *, title=None):
+    """Report of an auto-adaptive run: factor over time, spectrum before and after.
+
+    Parameters
+    ----------
+    curve : Bunch
+        :attr:`sk_reseq.equalizer.AutoEqualizer.factors_` (``times``, ``raw``,
+        ``factors``).
+    before, after : Bunch
+        Analyses (``return_analysis="mean"``) of the input and of the output.
+    title : str, optional
+
+    Returns
+    -------
+    fig : matplotlib Figure
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> from sklearn.utils import Bunch
+    >>> from sk_reseq.equalizer import ResonanceEqualizer
+    >>> from sk_reseq.plotting import plot_auto_report
+    >>> x = np.random.default_rng(0).standard_normal((1, 22050)).astype(np.float32)
+    >>> _, a = ResonanceEqualizer(sr=22050).equalize(x, return_analysis="mean")
+    >>> curve = Bunch(times=np.arange(3) * 0.5, raw=np.full(3, 0.3), factors=np.full(3, 0.3))
+    >>> len(plot_auto_report(curve, a, a).axes)
+    2
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (ax_f, ax_s) = plt.subplots(2, 1, figsize=(9, 7), layout="constrained")
+    ax_f.plot(curve.times, curve.raw, color="0.6", lw=1, label="predicted (raw)")
+    ax_f.step(curve.times, curve.factors, where="post", color="tab:red", lw=2,
+              label="applied (smoothed)")
+    ax_f.set_ylim(-0.02, 1.02)
+    ax_f.set_xlabel("Time (s)")
+    ax_f.set_ylabel("Attenuation factor")
+    ax_f.grid(True, alpha=0.3)
+    ax_f.legend(loc="upper right", fontsize="small")
+
+    def per_band(values):
+        values = np.asarray(values)
+        return values.mean(axis=0) if values.ndim == 2 else values
+
+    ax_s.semilogx(before.band_centers, per_band(before.mean_levels), color="0.4", lw=1,
+                  label="input")
+    ax_s.semilogx(after.band_centers, per_band(after.mean_levels), color="tab:blue", lw=1,
+                  label="output")
+    ax_s.set_xlim(before.band_centers[0], before.band_centers[-1])
+    ax_s.set_xlabel("Frequency (Hz)")
+    ax_s.set_ylabel("Mean level (dB, ELC-weighted)")
+    ax_s.grid(True, which="both", alpha=0.3)
+    ax_s.legend(loc="lower left", fontsize="small")
+    if title:
+        fig.suptitle(title)
+    return fig

@@ -1,0 +1,66 @@
+"""``sk-reseq train``: train a factor model and save it safely."""
+
+from pathlib import Path
+
+from ._common import check_output_path, progress_bar
+
+
+def register(subparsers):
+    p = subparsers.add_parser(
+        "train",
+        help="train a model of the attenuation factor (for sk-reseq auto)",
+        description="Train a model on a simulated panel or a folder of rated audio and save it "
+                    "(skops + safetensors, no pickle). The same arguments give the same model.",
+    )
+    p.add_argument("--data", default="simulated",
+                   help="'simulated' or a folder with audio files and ratings.csv")
+    p.add_argument("--model", choices=["ffn", "drn"], default=None, help="model family")
+    p.add_argument("--features", choices=["essentia", "resonances"], default=None,
+                   help="FFN inputs: the paper's Essentia features (default) or resonances")
+    p.add_argument("--preset", choices=["default", "small"], default="default",
+                   help="training settings; 'default' rebuilds the shipped model")
+    p.add_argument("--out", required=True, metavar="MODEL", help="output file (.skops)")
+    p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
+    p.add_argument("--n-tracks", type=int, help="tracks of a simulated panel")
+    p.add_argument("--duration", type=float, help="seconds per simulated track")
+    p.add_argument("--n-windows", type=int, help="windows sampled per track")
+    p.add_argument("--epochs", type=int, help="maximum training epochs")
+    p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
+    p.set_defaults(func=run)
+
+
+def run(args):
+    from ..persistence import save_model
+    from ..training import PRESETS, train_model
+
+    check_output_path(args.out)
+    settings = dict(PRESETS[args.preset])
+    settings["net_params"] = dict(settings["net_params"])
+    for key in ("model", "features"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    if settings["model"] == "drn":
+        settings["features"] = None
+        settings["net_params"] = {}
+    for key in ("n_tracks", "duration", "n_windows"):
+        if getattr(args, key) is not None:
+            settings[key] = getattr(args, key)
+    if args.epochs is not None:
+        settings["net_params"]["max_epochs"] = args.epochs
+    simulated = args.data == "simulated"
+    bar = progress_bar(settings["n_tracks"], "simulating panel", args.quiet or not simulated,
+                       unit="track")
+    try:
+        model = train_model(args.data, random_state=args.seed,
+                            progress=bar.update if bar else None, **settings)
+    finally:
+        if bar is not None:
+            bar.close()
+    path = save_model(model, args.out)
+    if not args.quiet:
+        info = model.training_info_
+        print(f"trained {info['model']}"
+              + (f" on {info['features']} features" if info["features"] else "")
+              + f": {info['n_windows']} windows of {info['n_tracks']} tracks ({info['source']}), "
+              f"seed {args.seed} -> {path} ({Path(path).stat().st_size / 1e6:.2f} MB)")
+    return 0

@@ -1,0 +1,84 @@
+"""One entry point for "the data" of a command: simulated, a folder, or arrays."""
+
+import os
+from pathlib import Path
+
+import numpy as np
+from sklearn.utils import Bunch
+
+__all__ = ["load_panel"]
+
+
+def load_panel(data="simulated", *, sr=22050, n_tracks=150, n_raters=15, duration=10.0,
+               random_state=None, progress=None):
+    """Tracks and their ratings, from a simulated panel, a folder or arrays.
+
+    Parameters
+    ----------
+    data : "simulated", path or dict
+        ``"simulated"``: :func:`make_listening_test` with ``n_tracks``,
+        ``n_raters``, ``duration`` and ``random_state``. A folder: audio
+        files plus ``ratings.csv`` (long format, see :func:`load_ratings`),
+        either side by side or as written by ``sk-reseq panel make``
+        (``audio/`` and ``ratings.csv``). A dict with ``audio`` (list of
+        ``(channels, samples)`` arrays), ``ratings`` and optionally ``sr`` and
+        ``track_names``.
+    sr : int, default=22050
+        Sample rate of the returned audio.
+    progress : callable, optional
+        Called with 1 after each simulated track.
+
+    Returns
+    -------
+    panel : Bunch
+        ``audio`` (list of float32 arrays at ``sr``), ``ratings``
+        ``(n_tracks, n_raters)`` with NaN = declined, ``track_names`` and
+        ``source``.
+
+    Raises
+    ------
+    ValueError
+        A folder with no audio, no ratings, or ratings for tracks that are
+        missing (see :func:`align_ratings`).
+
+    Examples
+    --------
+    >>> from sk_reseq.datasets import load_panel
+    >>> panel = load_panel("simulated", n_tracks=2, n_raters=3, duration=1.0, random_state=0)
+    >>> len(panel.audio), panel.ratings.shape
+    (2, (2, 3))
+    """
+    if isinstance(data, str) and data == "simulated":
+        from ._panel import make_listening_test
+
+        sim = make_listening_test(n_tracks, n_raters, duration=duration, sr=sr,
+                                  random_state=random_state, progress=progress)
+        return Bunch(audio=sim.audio, ratings=np.asarray(sim.ratings, dtype=float),
+                     track_names=list(sim.track_names), source="simulated")
+    if isinstance(data, (str, os.PathLike)):
+        from ._folders import load_audio_folder
+        from ._ratings import align_ratings, load_ratings
+
+        folder = Path(data)
+        if not folder.is_dir():
+            raise ValueError(f"data must be 'simulated' or an existing folder; {folder} is not a folder.")
+        csv = folder / "ratings.csv"
+        if not csv.is_file():
+            raise ValueError(f"No ratings in {folder}: expected {csv.name} (columns track, rater, "
+                             "rating; an empty rating = declined) next to the audio files.")
+        audio_dir = folder / "audio" if (folder / "audio").is_dir() else folder
+        audio, names = load_audio_folder(audio_dir, sr=sr)
+        ratings = align_ratings(load_ratings(csv), names)
+        return Bunch(audio=audio, ratings=ratings.to_numpy(dtype=float), track_names=names,
+                     source=str(folder))
+    if isinstance(data, dict) and {"audio", "ratings"} <= set(data):
+        from ..audio import resample
+
+        audio = [resample(a, data.get("sr", sr), sr) for a in data["audio"]]
+        ratings = np.asarray(data["ratings"], dtype=float)
+        if ratings.shape[0] != len(audio):
+            raise ValueError(f"data has {len(audio)} tracks but ratings for {ratings.shape[0]}.")
+        names = list(data.get("track_names", [f"track{i:03d}" for i in range(len(audio))]))
+        return Bunch(audio=audio, ratings=ratings, track_names=names, source="in-memory")
+    raise TypeError("data must be 'simulated', a folder of audio files with ratings.csv, or a "
+                    f"dict with 'audio', 'sr' and 'ratings'; got {type(data).__name__}.")
