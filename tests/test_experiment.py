@@ -27,7 +27,7 @@ def tiny_run(tmp_path_factory):
     return out
 
 
-def test_tiny_experiment_writes_every_output(tiny_run, capsys):
+def test_tiny_experiment_writes_every_output(tiny_run):
     for name in OUTPUTS:
         assert (tiny_run / name).stat().st_size > 0, name
     assert (tiny_run / "fig6.png").read_bytes()[:8] == b"\x89PNG\r\n\x1a\n"
@@ -48,7 +48,7 @@ def test_tiny_experiment_writes_every_output(tiny_run, capsys):
     hyper = json.loads((tiny_run / "hyperparameters.json").read_text())
     for net, prefix in (("ffn", "ffn__"), ("drn", "drn__")):
         assert len(hyper[net]["trials"]) == config.hpo_n_iter
-        lo, hi = config.__getattribute__(f"{net}_space")["n_blocks"]
+        lo, hi = getattr(config, f"{net}_space")["n_blocks"]
         assert lo <= hyper[net]["best_params"][prefix + "n_blocks"] <= hi
     table3 = (tiny_run / "table3.md").read_text()
     assert table3.startswith("| Hyper-parameter | FFN | DRN |")

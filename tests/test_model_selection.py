@@ -235,6 +235,8 @@ def test_compare_estimators_bad_input_and_inputs_untouched():
         compare_estimators({}, X, Y, groups, cv)
     with pytest.raises(ValueError, match="duplicate"):
         compare_estimators([("a", Ridge()), ("a", Ridge())], X, Y[:, 0], groups, cv)
+    with pytest.raises(TypeError, match="cv must be a splitter"):
+        compare_estimators({"a": Ridge()}, X, Y[:, 0], groups, 5)
     with pytest.raises(ValueError, match="groups is required"):
         compare_estimators({"a": Ridge()}, X, Y[:, 0], None, cv)
     X0, Y0 = X.copy(), Y.copy()

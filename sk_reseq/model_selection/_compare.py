@@ -146,7 +146,13 @@ def compare_estimators(estimators, X, Y, groups, cv, *, scoring=msbe_scorer, ran
         raise ValueError("groups is required: one track id per window, so no track is split.")
     X, Y, groups = indexable(X, Y, groups)
     groups = np.asarray(groups)
-    splits = list(cv.split(X, Y, groups)) if hasattr(cv, "split") else list(cv)
+    if hasattr(cv, "split"):
+        splits = list(cv.split(X, Y, groups))
+    elif hasattr(cv, "__iter__"):
+        splits = list(cv)
+    else:
+        raise TypeError("cv must be a splitter such as RepeatedGroupKFold(5, n_repeats=5) or an "
+                        f"iterable of (train, test) indices, got {cv!r}.")
     if not splits:
         raise ValueError("cv produced no splits.")
     n_repeats = getattr(cv, "n_repeats", 1)
