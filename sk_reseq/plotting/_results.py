@@ -49,13 +49,16 @@ def plot_msbe_boxplot(scores, *, ax=None, dv="msbe", within="model", subject="ru
         table = table[list(order)]
     if ax is None:
         _, ax = plt.subplots(figsize=(1.6 + 1.4 * table.shape[1], 4.0))
+    positions = list(range(1, table.shape[1] + 1))
     ax.boxplot(
         [table[m].to_numpy() for m in table.columns],
-        tick_labels=[str(m) for m in table.columns],
+        positions=positions,
         showmeans=True,
         meanprops={"marker": "^", "markerfacecolor": "black", "markeredgecolor": "black"},
         medianprops={"color": "black"},
     )
+    # tick labels set apart: boxplot's labels= became tick_labels= in matplotlib 3.9
+    ax.set_xticks(positions, [str(m) for m in table.columns])
     ax.set_xlabel("Model")
     ax.set_ylabel(r"Mean $MSBE^{(35,65)}$ per run" if dv == "msbe" else f"Mean {dv} per run")
     ax.grid(axis="y", alpha=0.3)
