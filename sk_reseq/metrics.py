@@ -126,6 +126,7 @@ def _make_loss_class():
             self.high = high
 
         def forward(self, y_pred, y_true):
+            """MSBE of ``y_pred`` ``(n,)`` against ratings ``y_true`` ``(n[, n_raters])``."""
             y_pred = y_pred.reshape(-1)
             y_true = y_true.to(y_pred.dtype)
             if y_true.ndim == 1:

@@ -40,7 +40,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
     sr : float, default=44100
         Sample rate of the audio.
     n_fft : int, default=None
-        DFT size; None picks :func:`default_n_fft` (4096 at 44.1 kHz).
+        DFT size; None picks :func:`~sk_reseq.spectral.default_n_fft` (4096 at 44.1 kHz).
     hop_length : int, default=None
         Hop between frames; None means ``n_fft // 4`` (where the Hann
         analysis and synthesis windows overlap-add to a constant).

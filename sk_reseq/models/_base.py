@@ -141,6 +141,23 @@ class RatingScoreMixin:
     """
 
     def score(self, X, y, sample_weight=None):
+        """R² for 1-D ``y``; ``1 - MSBE / MSBE of the mean rating`` for a rating matrix.
+
+        Parameters
+        ----------
+        X : array-like
+            Input of the model, as for ``predict``.
+        y : array-like [shape=(n,) or (n, n_raters)]
+            Ratings; NaN marks a declined rating in a 2-D matrix.
+        sample_weight : array-like [shape=(n,)], default=None
+            Sample weights; only with 1-D ``y``.
+
+        Returns
+        -------
+        score : float
+            1 is perfect, 0 is no better than predicting the mean rating;
+            greater is better.
+        """
         y_pred = self.predict(X)
         y = check_targets(y, n_samples=len(y_pred), bounded=False)
         if y.ndim == 1:

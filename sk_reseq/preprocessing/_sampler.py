@@ -257,8 +257,9 @@ class WindowSampler(BaseEstimator):
 
         Returns
         -------
-        X : np.ndarray of float32 [shape=(n_tracks * n_windows, n_channels_, n_samples_)]
-            Windows, track by track.
+        X : np.ndarray of float32 [shape=(n_tracks * n_windows, channels, samples)]
+            Windows, track by track; ``channels`` is ``n_channels_`` and
+            ``samples`` is ``n_samples_``.
         Y_rep : np.ndarray [shape=(n_tracks * n_windows,) + Y.shape[1:]]
             Row ``i`` of ``Y`` repeated for each window of track ``i``.
         groups : np.ndarray of int [shape=(n_tracks * n_windows,)]

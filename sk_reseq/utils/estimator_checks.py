@@ -85,6 +85,8 @@ def check_rejects_2d_and_nan(est, X, y):
         _output(_fit(clone(est), bad, y), bad)  # stateless estimators check in transform
 
 
+#: The checks that :func:`parametrize_with_audio_checks` runs, each a function
+#: ``check(estimator, X, y)`` on audio windows ``X`` and targets ``y``.
 AUDIO_CHECKS = [
     check_clone_and_params,
     check_fit_returns_self_and_keeps_input,
