@@ -29,10 +29,6 @@ logger = logging.getLogger(__name__)
 #: The 17 attenuation factors a rater could choose from: 0, 1/16, ..., 1.
 FACTOR_STEPS = np.arange(17) / 16
 
-#: Weight of a dip (output below the clean spectrum) relative to a peak of the
-#: same size in the oracle's distance; peaks are the more audible deviation.
-DIP_WEIGHT = 0.25
-
 _TARGET_RMS_DB = -20.0
 
 # Rater profiles modelled on the paper's Table 1 (s01 ... s15): bias and
@@ -43,22 +39,22 @@ _TARGET_RMS_DB = -20.0
 _PROFILES = pd.DataFrame(
     [
         # bias, scale, noise, zero_prob, declines (fitted to Table 1's counts
-        # of 0.0 and medians on a simulated oracle distribution)
-        (-0.05, 0.8, 0.14, 0.08, 1),
-        (0.10, 0.8, 0.12, 0.00, 0),
-        (0.04, 0.8, 0.12, 0.00, 2),
-        (0.15, 0.8, 0.12, 0.00, 2),
-        (0.07, 0.8, 0.12, 0.00, 4),
-        (0.04, 0.8, 0.12, 0.00, 0),
-        (0.36, 0.8, 0.13, 0.02, 0),
-        (0.21, 0.8, 0.12, 0.04, 8),
-        (0.15, 0.8, 0.12, 0.00, 0),
-        (0.09, 0.8, 0.12, 0.00, 1),
-        (0.12, 0.8, 0.12, 0.02, 1),
-        (0.07, 0.8, 0.12, 0.00, 2),
-        (0.20, 0.8, 0.24, 0.00, 21),
-        (0.16, 0.8, 0.12, 0.00, 0),
-        (0.20, 0.8, 0.24, 0.28, 0),
+        # of 0.0 and medians on the simulated oracle distribution)
+        (-0.11, 0.45, 0.14, 0.08, 1),
+        (0.02, 0.45, 0.10, 0.00, 0),
+        (-0.045, 0.45, 0.10, 0.00, 2),
+        (0.08, 0.45, 0.10, 0.00, 2),
+        (-0.015, 0.45, 0.10, 0.00, 4),
+        (-0.045, 0.45, 0.10, 0.00, 0),
+        (0.3, 0.45, 0.11, 0.02, 0),
+        (0.14, 0.45, 0.10, 0.04, 8),
+        (0.08, 0.45, 0.10, 0.00, 0),
+        (0.02, 0.45, 0.10, 0.00, 1),
+        (0.08, 0.45, 0.10, 0.00, 1),
+        (0.02, 0.45, 0.10, 0.00, 2),
+        (0.14, 0.45, 0.24, 0.00, 21),
+        (0.08, 0.45, 0.10, 0.00, 0),
+        (0.1, 0.45, 0.24, 0.28, 0),
     ],
     columns=["bias", "scale", "noise", "zero_prob", "declines_per_150"],
 )
@@ -73,11 +69,11 @@ tracks are not public; it is not their data and not human judgements.
 
 Each excerpt is clean music (the built-in synthetic music, or excerpts of
 the user's own files) into which 0-4 resonances were injected as peaking
-filters (centre 80 Hz-8 kHz log-uniform, Q 4-20, gain 3-15 dB). Its
+filters (centre 80 Hz-8 kHz log-uniform, Q 3-10, gain 6-18 dB). Its
 *oracle factor* is the one of the 17 attenuation factors 0, 1/16, ..., 1
 whose ResonanceEqualizer output is closest to the clean excerpt in the
-ELC-weighted 400-band spectrum (squared dB difference per frame and band,
-dips weighted {dip_weight} as much as peaks). Simulated raters answer the
+ELC-weighted 400-band spectrum (mean squared dB difference over frames and
+bands). Simulated raters answer the
 oracle factor with a personal bias, scale and noise, clipped to [0, 1] and
 snapped to the 17 steps; some are prone to answering 0.0, some decline
 (NaN). Their parameters are in ``rater_profiles``.
@@ -125,8 +121,8 @@ def _draw_resonances(rng, sr):
     return pd.DataFrame(
         {
             "center_hz": np.exp(rng.uniform(np.log(80.0), np.log(high), n)),
-            "q": rng.uniform(4.0, 20.0, n),
-            "gain_db": rng.uniform(3.0, 15.0, n),
+            "q": rng.uniform(3.0, 10.0, n),
+            "gain_db": rng.uniform(6.0, 18.0, n),
         }
     )
 
@@ -134,15 +130,13 @@ def _draw_resonances(rng, sr):
 # -- the oracle ------------------------------------------------------------------
 
 
-def _band_distance(levels, reference, dip_weight=DIP_WEIGHT):
-    """Mean over frames and bands of the squared dB difference, dips down-weighted.
+def _band_distance(levels, reference):
+    """Mean over frames and bands of the squared dB difference.
 
     ``levels`` may carry leading axes (one per candidate factor); the last
     two are (frames, bands).
     """
-    diff = levels - reference
-    cost = np.maximum(diff, 0.0) ** 2 + dip_weight * np.minimum(diff, 0.0) ** 2
-    return cost.mean(axis=(-2, -1))
+    return np.mean((levels - reference) ** 2, axis=(-2, -1))
 
 
 def _frame_power(equalizer, audio):
@@ -300,17 +294,23 @@ def make_listening_test(
        excerpt of one of the ``source`` files.
     2. ``n`` resonances, ``n`` uniform in 0-4, injected as peaking filters
        (RBJ cookbook biquads): centre log-uniform in 80 Hz-8 kHz, Q uniform
-       in 4-20, gain uniform in 3-15 dB. The result is scaled to -20 dBFS
+       in 3-10, gain uniform in 6-18 dB. The result is scaled to -20 dBFS
        RMS (the clean excerpt by the same gain; peaks kept below 0.99), as
        the paper aligned its tracks' loudness.
     3. The oracle factor: the one of the 17 factors 0, 1/16, ..., 1 whose
        :class:`~sk_reseq.equalizer.ResonanceEqualizer` output (default
        parameters) is closest to the clean excerpt in the ELC-weighted
        400-band spectrum. The distance is the mean over STFT frames and
-       bands of the squared dB difference, with dips (output below clean)
-       weighted 0.25 as much as peaks: peaks in a frequency response are
-       far more audible than dips of the same size, and without the
-       asymmetry the natural peaks of tonal music keep the oracle near 0.
+       bands of the squared dB difference.
+
+    The ranges are calibrated so that the target is learnable from 0.5 s
+    windows and spread like the paper's ratings: with the design's first
+    ranges (Q 4-20, gain 3-15 dB) the narrow injected peaks hid among the
+    music's own harmonics, and neither a gradient-boosting model nor the
+    FFN on the 679 features predicted the oracle better than its mean
+    (cross-validated R^2 <= 0.05 on 150 tracks); with these ranges and the
+    broadband layer of :func:`make_synthetic_music` the FFN's MSBE is about
+    0.8x the baseline's, near the paper's 0.67x.
     4. Raters: rater ``j`` (profile ``j mod 15``, modelled on the paper's
        Table 1) answers ``bias_j + scale_j * oracle + noise_j * N(0, 1)``,
        clipped to [0, 1] and snapped to the 17 steps; with probability
@@ -428,7 +428,7 @@ def make_listening_test(
         track_names=names,
         rater_names=rater_names,
         rater_profiles=profiles,
-        DESCR=DESCR.format(dip_weight=DIP_WEIGHT),
+        DESCR=DESCR,
     )
     if return_clean:
         data.clean = clean_out

@@ -202,6 +202,25 @@ def _pink(n, rng):
     return x / x.std()
 
 
+def _texture(n_total, sr, step, rng):
+    """A broadband layer (pads, shakers, room tone): band-passed pink noise.
+
+    Pulsing on the 16th-note grid or sustained. Without it the mixes are far
+    sparser than real ones: their spectrum is little more than harmonics, so
+    the equalizer's detector is dominated by the music's own peaks and an
+    injected resonance is hard to see (see ``make_listening_test``).
+    """
+    x = _pink(n_total, rng)
+    lo = rng.uniform(100, 600)
+    hi = min(rng.uniform(3000, 10000), 0.45 * sr)
+    x = signal.sosfilt(signal.butter(1, [lo, hi], "bandpass", fs=sr, output="sos"), x)
+    if rng.uniform() < 0.5:
+        t = np.arange(n_total) / sr
+        phase = (t / step) % 1.0
+        x = x * (0.3 + np.exp(-phase * step / rng.uniform(0.03, 0.08)))
+    return x
+
+
 def _make_track(n_total, sr, rng):
     bpm = rng.uniform(70, 160)
     beat = 60.0 / bpm
@@ -257,6 +276,8 @@ def _make_track(n_total, sr, rng):
     if rng.uniform() < 0.85:
         parts.append((_drum_track(n_total, sr, step, n_bars, rng), rng.uniform(-0.2, 0.2),
                       rng.uniform(0.5, 1.2)))
+    parts.append((_texture(n_total, sr, step, rng), rng.uniform(-0.3, 0.3),
+                  rng.uniform(0.5, 1.5)))
     stereo = np.zeros((2, n_total))
     for mono, position, level in parts:
         mono = mono / (np.sqrt(np.mean(mono**2)) + 1e-12)
@@ -291,8 +312,10 @@ def make_synthetic_music(n_tracks=10, duration=10.0, sr=22050, *, random_state=N
     four-chord progression on one harmonic instrument (saw pad, organ,
     electric piano, plucked string or square wave; held or re-struck), a
     bass line, usually (80 %) a melody on a second instrument, usually
-    (85 %) drums (kick, snare, hi-hats with varied patterns), a faint pink
-    noise floor, a synthetic reverb and a random overall tone. Excerpts
+    (85 %) drums (kick, snare, hi-hats with varied patterns), a broadband
+    layer (band-passed pink noise, pulsing or sustained, like pads, shakers
+    or room tone), a faint noise floor, a synthetic reverb and a random
+    overall tone. Excerpts
     are normalized to -20 dBFS RMS with peaks below 0.98.
 
     Parameters

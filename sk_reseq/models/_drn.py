@@ -75,9 +75,10 @@ inference_dtype, random_state, device, verbose
         As in :class:`FFNRegressor` (defaults: lr=1e-3, max_epochs=50,
         batch_size=32).
     predict_batch_size : int, default=8
-        Windows per forward pass in ``predict``; memory grows with it (the
-        default network needs about 14 MB of activations per window) and
-        larger batches are not faster per window on CPU.
+        Windows per forward pass in ``predict``. Memory grows with it: the
+        default network holds two activations of 300 x 11 025 floats (about
+        26 MB) per window. Larger batches are somewhat faster per window on
+        CPU (see ``benchmarks/bench_drn.py``).
 
     Attributes
     ----------
