@@ -7,13 +7,13 @@ and resampled with soxr.
 """
 
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import soundfile as sf
 import soxr
 
+from ._atomic import atomic_path
 from ._validation import check_audio
 
 __all__ = ["load_audio", "save_audio", "resample", "audio_info", "SUPPORTED_FORMATS"]
@@ -177,12 +177,5 @@ def save_audio(path, audio, sr, subtype=None, *, format=None):
     fmt = format or ext.lstrip(".").upper()
     if subtype is not None and not sf.check_format(fmt, subtype):
         subtype = None  # e.g. a WAV's PCM_16 into OGG: fall back to the format's default
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".part", dir=parent)
-    os.close(fd)
-    try:
+    with atomic_path(parent / path.name, suffix=".part") as tmp:
         sf.write(tmp, audio.T, int(sr), subtype=subtype, format=fmt)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise

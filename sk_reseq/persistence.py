@@ -15,12 +15,11 @@ are trusted by default; any other type makes loading fail with an error
 naming it, unless the caller trusts it explicitly with ``trusted=``.
 """
 
-import os
-import tempfile
 from pathlib import Path
 
 import skops.io as sio
 
+from ._atomic import atomic_open
 from .models._base import WEIGHTS_ONLY_STATE
 
 __all__ = ["save_model", "load_model", "UntrustedTypesError", "TRUSTED_PREFIXES"]
@@ -70,16 +69,8 @@ def save_model(estimator, path):
         data = sio.dumps(estimator)
     finally:
         WEIGHTS_ONLY_STATE.reset(token)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as fh:
-            fh.write(data)
-            fh.flush()
-            os.fsync(fh.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
+    with atomic_open(path, "wb") as fh:
+        fh.write(data)
     return path
 
 

@@ -22,7 +22,6 @@ import logging
 from contextlib import contextmanager
 from pathlib import Path
 
-import numpy as np
 from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 

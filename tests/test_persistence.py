@@ -105,7 +105,7 @@ def test_failed_save_leaves_nothing_behind(tmp_path, data, monkeypatch):
     def failing_replace(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("sk_reseq.persistence.os.replace", failing_replace)
+    monkeypatch.setattr("sk_reseq._atomic.os.replace", failing_replace)
     with pytest.raises(OSError, match="disk full"):
         save_model(MeanRatingRegressor().fit(X, Y[:, :2]), target)
     assert target.read_bytes() == before

@@ -6,6 +6,8 @@ import shutil
 import tempfile
 from pathlib import Path
 
+from .._atomic import atomic_path
+
 logger = logging.getLogger(__name__)
 
 _FIGURES = ("rating_percentiles.png", "rater_correlations.png")
@@ -181,15 +183,8 @@ def run_make(args):
 
 def _save_figure(fig, path):
     """Write a figure atomically (temporary file, then rename)."""
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".png", dir=path.parent)
-    os.close(fd)
-    try:
+    with atomic_path(path, suffix=".png") as tmp:
         fig.savefig(tmp, dpi=120, bbox_inches="tight")
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
 
 
 def run_summary(args):

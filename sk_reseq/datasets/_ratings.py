@@ -11,11 +11,12 @@ import csv
 import io
 import math
 import os
-import tempfile
 from pathlib import Path
 
 import numpy as np
 import pandas as pd
+
+from .._atomic import atomic_open
 
 __all__ = ["load_ratings", "save_ratings", "align_ratings", "RATINGS_COLUMNS"]
 
@@ -244,15 +245,8 @@ def save_ratings(ratings, csv_file):
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"Folder for the ratings file does not exist: {directory}")
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=directory)
-    try:
-        with os.fdopen(fd, "w", newline="", encoding="utf-8") as handle:
-            handle.write(buffer.getvalue())
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(directory / path.name, newline="") as handle:
+        handle.write(buffer.getvalue())
 
 
 def _strip_audio_suffix(name):

@@ -16,16 +16,14 @@ import hashlib
 import json
 import logging
 import math
-import os
 import re
-import tempfile
-from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
 from joblib import Parallel, delayed
 
 from .. import __version__
+from .._atomic import atomic_open, atomic_path
 
 __all__ = ["prepare_panel", "panel_factors", "pink_noise_reference", "MANIFEST_NAME"]
 
@@ -146,22 +144,13 @@ def _sha256(path):
     return digest.hexdigest()
 
 
-@contextmanager
 def _atomic_path(path):
-    """A temporary path next to ``path``, renamed over it when the block succeeds."""
-    path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=path.suffix + ".tmp", dir=path.parent)
-    os.close(fd)
-    try:
-        yield tmp
-        os.replace(tmp, path)
-    finally:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
+    """A temporary path next to ``path`` (same extension), renamed over it on success."""
+    return atomic_path(path, suffix=Path(path).suffix + ".tmp")
 
 
 def _write_json_atomic(path, obj):
-    with _atomic_path(path) as tmp, open(tmp, "w", encoding="utf-8") as fh:
+    with atomic_open(path) as fh:
         json.dump(obj, fh, indent=1, allow_nan=False)
         fh.write("\n")
 

@@ -20,7 +20,7 @@ import torch
 from torch import nn
 from torch.nn.utils.fusion import fuse_conv_bn_eval, fuse_linear_bn_eval
 
-from ._modules import DRNModule, FFNModule, ResidualBlock, StandardBlock
+from ._modules import DRNModule, FFNModule
 
 __all__ = ["fold_batchnorm", "resolve_inference_dtype", "predict_batched"]
 
