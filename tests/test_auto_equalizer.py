@@ -97,8 +97,14 @@ def test_constant_model_equals_fixed_factor_equalizer(half_resonant_track):
 
     x = half_resonant_track[:, : SR * 3]
     auto = AutoEqualizer(Constant(), sr=SR).fit()
-    fixed = ResonanceEqualizer(factor=0.4, sr=SR).fit_transform(x)
+    # No prediction before the first full 0.5 s window: factor 0 until then.
+    eq = ResonanceEqualizer(sr=SR).fit()
+    centres = eq.frame_centers(np.arange(eq.n_frames(x.shape[1])))
+    per_frame = np.where(centres >= SR // 2, 0.4, 0.0)
+    fixed = eq.set_params(factor=per_frame).fit_transform(x)
     np.testing.assert_allclose(auto.transform(x), fixed, atol=1e-6)
+    assert np.isnan(auto.factors_.raw[0]) and auto.factors_.factors[0] == 0.0
+    assert np.all(auto.factors_.factors[1:] == 0.4)
 
 
 def test_smoothing_and_range(resonance_model, half_resonant_track):

@@ -19,10 +19,13 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
 
     Every ``hop`` seconds, at time ``t``, the model predicts the attenuation
     factor from the ``window`` seconds of audio before ``t`` only (resampled
-    to ``model_sr``; zero-padded at the start of the track). The predictions
-    are smoothed by a causal exponential moving average with time constant
-    ``smoothing`` (the paper targets changes on a ~3 s time scale), clipped
-    to ``factor_range`` and drive a :class:`ResonanceEqualizer`: an analysis
+    to ``model_sr``). The predictions are smoothed by a causal exponential
+    moving average with time constant ``smoothing`` (the paper targets
+    changes on a ~3 s time scale), clipped to ``factor_range`` and drive a
+    :class:`ResonanceEqualizer`. Until the first full window has been heard
+    (the first ``window`` seconds) the factor stays at the low end of
+    ``factor_range``: a zero-padded window is unlike anything a model was
+    trained on, and its prediction would linger in the average. An analysis
     frame centred at ``c`` uses the last factor predicted at or before
     ``c``. So the factor applied at any time depends on no later audio.
 
@@ -61,8 +64,8 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         Delay in samples of :meth:`process_block`'s output.
     factors_ : Bunch
         The factor curve of the last track processed: ``times`` (s, end of
-        each window), ``raw`` (model output) and ``factors`` (smoothed and
-        clipped, as applied).
+        each window), ``raw`` (model output; NaN before the first full
+        window) and ``factors`` (smoothed and clipped, as applied).
 
     Examples
     --------
@@ -75,8 +78,8 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
     >>> x = np.random.default_rng(0).standard_normal((2, 44100)).astype(np.float32)
     >>> auto.transform(x).shape
     (2, 44100)
-    >>> auto.factors_.factors.round(2).tolist()
-    [0.3, 0.3, 0.3]
+    >>> auto.factors_.factors.round(2).tolist()  # no full window yet at t = 0
+    [0.0, 0.3, 0.3]
     """
 
     _parameter_constraints: dict = {
@@ -148,12 +151,8 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
     # -- factor prediction ---------------------------------------------
 
     def _window_at(self, x, end):
-        """The ``window`` seconds of ``x`` ending at sample ``end`` (zero-padded)."""
-        w = self._window_samples
-        start = end - w
-        seg = x[:, max(start, 0) : end]
-        if start < 0:
-            seg = np.concatenate([np.zeros((x.shape[0], -start), dtype=np.float32), seg], axis=1)
+        """The ``window`` seconds of ``x`` ending at sample ``end`` (``end >= window``)."""
+        seg = x[:, end - self._window_samples : end]
         if seg.shape[0] == 1:
             seg = np.repeat(seg, 2, axis=0)
         if self.model_sr != self.sr:
@@ -167,11 +166,17 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         return raw
 
     def _smooth(self, raw, state=None):
-        """Causal exponential moving average; returns smoothed values and the last state."""
+        """Causal exponential moving average; returns smoothed values and the last state.
+
+        NaN entries (no full window yet) come before any prediction: they
+        give the low end of ``factor_range``.
+        """
         low, high = (float(v) for v in self.factor_range)
         alpha = 1.0 if self.smoothing == 0 else 1.0 - np.exp(-self.hop / self.smoothing)
-        out = np.empty(len(raw))
+        out = np.full(len(raw), low)
         for i, value in enumerate(raw):
+            if np.isnan(value):
+                continue
             state = value if state is None else state + alpha * (value - state)
             out[i] = state
         return np.clip(out, low, high), state
@@ -194,13 +199,15 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         self._ensure_fitted()
         x = self._check_track(X)
         ends = np.arange(0, x.shape[1] + 1, self._hop_samples)
-        raw = []
-        for i in range(0, len(ends), self.batch_size):
-            batch = ends[i : i + self.batch_size]
-            raw.append(self._predict_windows([self._window_at(x, e) for e in batch]))
+        raw = np.full(len(ends), np.nan)
+        full = np.flatnonzero(ends >= self._window_samples)
+        if progress is not None and len(full) < len(ends):
+            progress((len(ends) - len(full)) * self._hop_samples)
+        for i in range(0, len(full), self.batch_size):
+            batch = full[i : i + self.batch_size]
+            raw[batch] = self._predict_windows([self._window_at(x, e) for e in ends[batch]])
             if progress is not None:
                 progress(len(batch) * self._hop_samples)
-        raw = np.concatenate(raw)
         factors, _ = self._smooth(raw)
         return Bunch(times=ends / self.sr, raw=raw, factors=factors)
 
@@ -307,11 +314,11 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         next_end = len(s.raw) * self._hop_samples
         windows = []
         while next_end <= s.total:
-            local = next_end - s.offset
-            windows.append(self._window_at(s.history, local))
+            full = next_end >= self._window_samples
+            windows.append(self._window_at(s.history, next_end - s.offset) if full else None)
             next_end += self._hop_samples
         for w in windows:
-            raw = self._predict_windows([w])[0]
+            raw = np.nan if w is None else self._predict_windows([w])[0]
             smoothed, s.state = self._smooth([raw], s.state)
             s.raw.append(raw)
             s.factors.append(smoothed[0])
