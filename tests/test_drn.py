@@ -60,8 +60,16 @@ NOT_APPLICABLE = {name: _NEEDS_2D for name in [
 ]}
 
 
+@estimator_checks.parametrize_with_checks(
+    [tiny(max_epochs=1)], expected_failed_checks=lambda estimator: NOT_APPLICABLE)
+def test_sklearn_compatible(estimator, check):
+    check(estimator)
+
+
 @pytest.mark.parametrize("check_name", API_CHECKS)
 def test_sklearn_api_checks(check_name):
+    # For 3-D input tags parametrize_with_checks yields only the clone check;
+    # the other checks that need no 2-D table run here by name.
     getattr(estimator_checks, check_name)("DRNRegressor", tiny())
 
 

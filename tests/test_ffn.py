@@ -228,3 +228,22 @@ def test_cuda_unavailable_is_a_clear_error():
     X, Y, _ = panel(n_tracks=4, windows=2)
     with pytest.raises(ValueError, match="no CUDA GPU"):
         tiny(device="cuda").fit(X, Y)
+
+
+def test_feature_pipeline_beats_baseline_on_a_simulated_panel():
+    """The paper's first model on the simulated listening test: FFN < baseline MSBE."""
+    pytest.importorskip("essentia")
+    from sk_reseq.datasets import make_listening_test
+    from sk_reseq.features import FeatureSummarizer
+    from sk_reseq.preprocessing import WindowSampler
+
+    data = make_listening_test(60, 9, duration=3.0, random_state=0)
+    X, Y, groups = WindowSampler(n_windows=6, random_state=0).fit_resample(data.audio, data.ratings)
+    features = FeatureSummarizer().fit_transform(X)  # once: it has no fitted state
+    scores = {}
+    for name, est in [("mean", MeanRatingRegressor()),
+                      ("ffn", make_pipeline(StandardScaler(), FFNRegressor(
+                          hidden_sizes=(64, 32), max_epochs=40, random_state=0)))]:
+        res = cross_validate(est, features, Y, groups=groups, cv=GroupKFold(5), scoring=msbe_scorer)
+        scores[name] = -res["test_score"].mean()
+    assert scores["ffn"] < 0.9 * scores["mean"], scores
