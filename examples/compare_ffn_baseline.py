@@ -37,8 +37,8 @@ from sk_reseq.models import FFNRegressor, MeanRatingRegressor
 from sk_reseq.preprocessing import WindowSampler
 from sk_reseq.stats import msbe_table
 
-panel = make_listening_test(n_tracks=40, n_raters=15, duration=4.0, random_state=0)
-sampler = WindowSampler(duration=0.5, sr=panel.sr, n_windows=20, random_state=0)
+panel = make_listening_test(n_tracks=80, n_raters=15, duration=5.0, n_jobs=-1, random_state=0)
+sampler = WindowSampler(duration=0.5, sr=panel.sr, n_windows=12, random_state=0)
 X, Y, groups = sampler.fit_resample(panel.audio, panel.ratings)
 print(f"windows {X.shape}, ratings {Y.shape}, {len(set(groups))} tracks")
 
@@ -57,7 +57,7 @@ print(f"features {features.shape} in {time.perf_counter() - start:.1f} s")
 # The models
 # ----------
 # The FFN is much smaller than the paper's (500, 250, 250) so that the
-# example runs in about a minute: this panel has 40 tracks, not 150.
+# example runs in about a minute: this panel has 80 tracks, not 150.
 # Its early stopping watches a validation split of whole tracks: the
 # ``groups`` given to :func:`~sk_reseq.model_selection.compare_estimators`
 # reach the network's ``fit`` inside the Pipeline.

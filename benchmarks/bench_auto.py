@@ -1,0 +1,95 @@
+"""End-to-end speed of ``sk-reseq auto``, as ratios against the plain equalizer in the same run.
+
+Prints one JSON line:
+- rtf_eq: seconds of audio per second of ``sk-reseq eq IN OUT --factor 0.5``
+  (decode, equalize, encode) on one minute of 44.1 kHz stereo (real music
+  from ../shared/music when present, generated music otherwise);
+- rtf_auto_ffn: the same for ``sk-reseq auto IN OUT`` with the shipped
+  default model (FFN on the 679 Essentia features);
+- rtf_auto_drn: the same with a DRN of the paper's configuration (10
+  blocks, 100/100/300 channels; its weights are from a one-epoch fit on a
+  few windows: the speed does not depend on them);
+- auto_ffn_vs_eq, auto_drn_vs_eq: the auto commands' speed as a fraction of
+  the equalizer alone (1.0 = the model costs nothing).
+
+The commands run in-process through ``sk_reseq.cli.main`` (no interpreter
+start-up), predicting every 0.5 s, with one torch thread, best of
+``REPEATS``. Run: ``python benchmarks/bench_auto.py`` (a few minutes).
+"""
+
+import json
+import os
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+import torch
+
+from sk_reseq.audio import load_audio, save_audio
+from sk_reseq.cli import main
+from sk_reseq.datasets import make_synthetic_music
+from sk_reseq.models import DRNRegressor
+from sk_reseq.persistence import save_model
+
+SR = 44100
+SECONDS = 60
+REPEATS = 2
+MUSIC = Path(__file__).resolve().parents[2] / "shared" / "music"
+
+
+def one_minute():
+    for path in sorted(MUSIC.glob("*.ogg")) if MUSIC.is_dir() else []:
+        audio, _ = load_audio(path, sr=SR)
+        if audio.shape[1] >= SECONDS * SR:
+            stereo = audio[:2] if audio.shape[0] >= 2 else np.vstack([audio, audio])
+            return stereo[:, : SECONDS * SR], "shared/music"
+    return make_synthetic_music(1, duration=SECONDS, sr=SR, random_state=0)[0], "generated music"
+
+
+def paper_drn(path):
+    """A DRN of the paper's size, fitted for one epoch on 8 windows (for timing only)."""
+    rng = np.random.default_rng(0)
+    windows = (0.1 * rng.standard_normal((8, 2, 11025))).astype(np.float32)
+    drn = DRNRegressor(max_epochs=1, batch_size=8, random_state=0, verbose=0)
+    drn.fit(windows, rng.uniform(0, 1, 8))
+    save_model(drn, path)
+    return path
+
+
+def rtf(argv):
+    best = np.inf
+    for _ in range(REPEATS):
+        start = time.perf_counter()
+        assert main(argv) == 0, argv
+        best = min(best, time.perf_counter() - start)
+    return SECONDS / best
+
+
+def run():
+    torch.set_num_threads(1)
+    audio, source = one_minute()
+    with tempfile.TemporaryDirectory() as tmp:
+        tmp = Path(tmp)
+        src, out = tmp / "in.wav", tmp / "out.wav"
+        save_audio(src, audio, SR, subtype="PCM_16")
+        drn = paper_drn(tmp / "drn.skops")
+        rtf_eq = rtf(["eq", str(src), str(out), "--factor", "0.5", "-q"])
+        rtf_ffn = rtf(["auto", str(src), str(out), "-q"])
+        rtf_drn = rtf(["auto", str(src), str(out), "--model", str(drn), "-q"])
+    return {
+        "benchmark": "auto",
+        "audio": source,
+        "seconds": SECONDS,
+        "rtf_eq": round(rtf_eq, 2),
+        "rtf_auto_ffn": round(rtf_ffn, 2),
+        "rtf_auto_drn": round(rtf_drn, 2),
+        "auto_ffn_vs_eq": round(rtf_ffn / rtf_eq, 3),
+        "auto_drn_vs_eq": round(rtf_drn / rtf_eq, 3),
+        "torch_threads": torch.get_num_threads(),
+        "loadavg_1min": round(os.getloadavg()[0], 2),
+    }
+
+
+if __name__ == "__main__":
+    print(json.dumps(run()))
