@@ -350,9 +350,14 @@ class BaseNetRegressor(RatingScoreMixin, RegressorMixin, BaseEstimator):
         module, dtype = self._inference_module()
         from ._inference import predict_batched
 
-        y_pred = predict_batched(module, X, batch_size=self.predict_batch_size,
-                                 device=self.net_.module_.output.weight.device, dtype=dtype)
+        device = self.net_.module_.output.weight.device
+        y_pred = predict_batched(module, X, batch_size=self._predict_batch_size(device),
+                                 device=device, dtype=dtype)
         return np.clip(y_pred, 0.0, 1.0) if self.clip else y_pred
+
+    def _predict_batch_size(self, device):
+        """Samples per forward pass in ``predict``."""
+        return self.predict_batch_size
 
     def _inference_module(self):
         from ._inference import fold_batchnorm, resolve_inference_dtype

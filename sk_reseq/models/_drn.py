@@ -74,11 +74,12 @@ lr_reduce_factor, lr_reduce_threshold, valid_fraction, clip, \
 inference_dtype, random_state, device, verbose
         As in :class:`FFNRegressor` (defaults: lr=1e-3, max_epochs=50,
         batch_size=32).
-    predict_batch_size : int, default=8
-        Windows per forward pass in ``predict``. Memory grows with it: the
-        default network holds two activations of 300 x 11 025 floats (about
-        26 MB) per window. Larger batches are somewhat faster per window on
-        CPU (see ``benchmarks/bench_drn.py``).
+    predict_batch_size : int or None, default=None
+        Windows per forward pass in ``predict``; None means 1 on a CPU and
+        32 on a GPU. On a CPU one window's activations (300 x 11 025 floats,
+        13 MB, for the paper's network) already exceed the caches, so
+        larger passes only add memory traffic: 32 windows at once were 1.3x
+        slower per window than one at a time (``benchmarks/bench_drn.py``).
 
     Attributes
     ----------
@@ -129,6 +130,7 @@ inference_dtype, random_state, device, verbose
         "final_size": [Interval(Integral, 1, None, closed="left")],
         "sr": [Interval(Integral, 1, None, closed="left")],
         "n_samples": [Interval(Integral, 1, None, closed="left")],
+        "predict_batch_size": [Interval(Integral, 1, None, closed="left"), None],
     }
 
     def __init__(
@@ -157,7 +159,7 @@ inference_dtype, random_state, device, verbose
         lr_reduce_threshold=1e-4,
         valid_fraction=0.2,
         clip=True,
-        predict_batch_size=8,
+        predict_batch_size=None,
         inference_dtype="float32",
         random_state=None,
         device="cpu",
@@ -209,6 +211,11 @@ inference_dtype, random_state, device, verbose
                 "on another window length)."
             )
         return np.asarray(X, dtype=np.float32)
+
+    def _predict_batch_size(self, device):
+        if self.predict_batch_size is not None:
+            return self.predict_batch_size
+        return 32 if device.type == "cuda" else 1
 
     def _resolve_architecture(self):
         sizes = _positive_int_tuple(self.block_sizes, "block_sizes")
