@@ -15,7 +15,7 @@ $(STAMP): pyproject.toml
 	touch $(STAMP)
 
 demo: $(STAMP)
-	$(BIN)/python -m sk_reseq.demo --out demo_output
+	$(BIN)/sk-reseq demo --out demo_output
 
 test: $(STAMP)
 	$(BIN)/python -m pytest -n 2 --dist loadfile

@@ -21,36 +21,22 @@ the mechanism, not as the judgement of real listeners.
 # %%
 # A track whose second half has resonances
 # ----------------------------------------
-# :func:`~sk_reseq.datasets.make_synthetic_music` generates the music; an
-# RBJ-cookbook peaking filter (as in the simulated listening panel) adds
-# three resonances to the second half only.
+# :func:`~sk_reseq.datasets.make_synthetic_music` generates the music;
+# :func:`~sk_reseq.datasets.add_resonances` (the peaking filters of the
+# simulated listening panel) adds three resonances to the second half only.
 import matplotlib.pyplot as plt
 import numpy as np
-from scipy import signal
 
-from sk_reseq.datasets import make_synthetic_music
+from sk_reseq.datasets import add_resonances, make_synthetic_music
 from sk_reseq.equalizer import AutoEqualizer
 from sk_reseq.plotting import plot_auto_report
 
 sr = 22050  # the models' rate: no resampling needed
 clean = make_synthetic_music(n_tracks=1, duration=20.0, sr=sr, random_state=7)[0]
-
-
-def peaking_filter(freq, gain_db, q, sr):
-    """Biquad coefficients of a peaking filter (RBJ audio EQ cookbook)."""
-    a = 10 ** (gain_db / 40)
-    w0 = 2 * np.pi * freq / sr
-    alpha = np.sin(w0) / (2 * q)
-    b = [1 + alpha * a, -2 * np.cos(w0), 1 - alpha * a]
-    den = [1 + alpha / a, -2 * np.cos(w0), 1 - alpha / a]
-    return np.array(b) / den[0], np.array(den) / den[0]
-
-
 half = clean.shape[1] // 2
-second = clean[:, half:].astype(np.float64)
-for freq, gain_db, q in [(400.0, 12.0, 6.0), (1500.0, 12.0, 8.0), (3500.0, 10.0, 10.0)]:
-    b, a = peaking_filter(freq, gain_db, q, sr)
-    second = signal.lfilter(b, a, second, axis=-1)
+# (centre Hz, Q, gain dB) of each resonance
+second = add_resonances(clean[:, half:], [(400.0, 6.0, 12.0), (1500.0, 8.0, 12.0),
+                                          (3500.0, 10.0, 10.0)], sr)
 track = np.concatenate([clean[:, :half], second], axis=1)
 track = (0.9 * track / np.abs(track).max()).astype(np.float32)
 print(f"{track.shape[0]} channels, {track.shape[1] / sr:.0f} s at {sr} Hz; "

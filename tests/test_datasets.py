@@ -1,10 +1,12 @@
 """Synthetic music and the simulated listening panel."""
 
 import numpy as np
+import pandas as pd
 import pytest
 from scipy import stats
 
-from sk_reseq.datasets import FACTOR_STEPS, make_listening_test, make_synthetic_music
+from sk_reseq.datasets import (FACTOR_STEPS, add_resonances, make_listening_test,
+                               make_synthetic_music)
 from sk_reseq.datasets._panel import _band_distance, _frame_power, _inject, _peaking_sos
 from sk_reseq.equalizer import ResonanceEqualizer
 from sk_reseq.stats import rater_correlations, rater_summary
@@ -259,3 +261,28 @@ def test_panel_from_real_music(music_files):
     # The excerpts of one file cycled twice come from different places.
     assert not np.allclose(data.audio[0][:, :1000], data.audio[2][:, :1000])
     assert np.all(np.isin(data.oracle, FACTOR_STEPS))
+
+
+def test_add_resonances_matches_the_panel_and_round_trips(panel):
+    i = int(np.argmax(panel.strength))
+    table = panel.resonances[panel.resonances["track"] == panel.track_names[i]]
+    as_rows = list(table[["center_hz", "q", "gain_db"]].itertuples(index=False, name=None))
+    injected = add_resonances(panel.clean[i], as_rows, SR)
+    assert injected.dtype == np.float32 and injected.shape == panel.clean[i].shape
+    np.testing.assert_allclose(injected, panel.audio[i], atol=2e-6)
+    np.testing.assert_allclose(add_resonances(panel.audio[i], table, SR, inverse=True),
+                               panel.clean[i], atol=2e-6)
+    np.testing.assert_array_equal(add_resonances(panel.clean[i], [], SR), panel.clean[i])
+
+
+@pytest.mark.parametrize("resonances, match", [
+    ([(1000.0, 8.0)], "rows of"),
+    ([(20000.0, 8.0, 6.0)], "sr/2"),
+    ([(1000.0, 0.0, 6.0)], "q"),
+    ([(np.nan, 8.0, 6.0)], "finite"),
+    (pd.DataFrame({"center_hz": [1000.0], "q": [8.0]}), "gain_db"),
+])
+def test_add_resonances_bad_input(resonances, match):
+    x = np.zeros((2, 100), dtype=np.float32)
+    with pytest.raises(ValueError, match=match):
+        add_resonances(x, resonances, SR)

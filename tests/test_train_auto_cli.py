@@ -8,6 +8,7 @@ from sklearn.base import BaseEstimator, RegressorMixin
 from conftest import pink_noise
 from sk_reseq.audio import audio_info, load_audio
 from sk_reseq.cli import main
+from sk_reseq.cli.demo import half_resonant_track
 from sk_reseq.persistence import load_model, save_model
 from sk_reseq.training import default_model_path, load_default_model
 
@@ -102,29 +103,14 @@ def test_default_model_ships_small_and_loads():
     assert model.predict(windows).shape == (2,)
 
 
-def _half_resonant_music(seed, sr=44100, seconds=12):
-    """Synthetic music, each half at -20 dBFS RMS, three strong resonances in the second."""
-    from scipy.signal import sosfilt
-
-    from sk_reseq.datasets import make_synthetic_music
-    from sk_reseq.datasets._panel import _peaking_sos
-
-    clean = make_synthetic_music(n_tracks=1, duration=seconds, sr=sr, random_state=seed)[0]
-    half = clean.shape[1] // 2
-    sos = np.stack([_peaking_sos(f, q, g, sr) for f, q, g in [(350, 6, 12), (1400, 6, 14),
-                                                                 (3500, 5, 12)]])
-    parts = [clean[:, :half], sosfilt(sos, clean[:, half:], axis=-1)]
-    parts = [p * (0.1 / np.sqrt(np.mean(p**2))) for p in parts]
-    return np.concatenate(parts, axis=1).astype(np.float32), half / sr
-
-
 @pytest.mark.parametrize("seed", [0, 2, 3])
 def test_default_model_raises_the_factor_on_resonances(seed):
     if not default_model_path().is_file():
         pytest.skip("default model not built in this checkout")
     from sk_reseq.equalizer import AutoEqualizer
 
-    track, middle = _half_resonant_music(seed)
+    track = half_resonant_track(12.0, seed=seed)
+    middle = track.shape[1] // 2 / 44100
     auto = AutoEqualizer().fit()
     curve = auto.predict_factors(track)
     first = curve.factors[(curve.times > 1) & (curve.times <= middle)].mean()
@@ -140,7 +126,6 @@ def test_default_model_is_rebuilt_by_sk_reseq_train(tmp_path):
     pytest.importorskip("essentia")
     path = tmp_path / "default.skops"
     assert main(["train", "--preset", "default", "--out", str(path), "-q"]) == 0
-    windows = np.stack([_half_resonant_music(s, sr=22050, seconds=1)[0][:, :11025]
-                        for s in range(4)])
+    windows = np.stack([half_resonant_track(1.0, sr=22050, seed=s)[:, :11025] for s in range(4)])
     np.testing.assert_allclose(load_model(path).predict(windows),
                                load_default_model().predict(windows), atol=1e-6)

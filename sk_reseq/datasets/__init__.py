@@ -2,13 +2,14 @@
 
 from ._folders import list_audio_files, load_audio_folder
 from ._load import load_panel
-from ._panel import FACTOR_STEPS, make_listening_test
+from ._panel import FACTOR_STEPS, add_resonances, make_listening_test
 from ._ratings import align_ratings, load_ratings, save_ratings
 from ._synthetic import make_synthetic_music
 
 __all__ = [
     "make_synthetic_music",
     "make_listening_test",
+    "add_resonances",
     "FACTOR_STEPS",
     "load_ratings",
     "save_ratings",

@@ -1,4 +1,4 @@
-"""``python -m sk_reseq.demo``: the toolkit's main job, end to end, on generated data.
+"""``sk-reseq demo``: the toolkit's main job, end to end, on generated data.
 
 1. The resonance equalizer on a generated mix with an injected +12 dB
    resonance: the audio before and after, and a plot of the analysis.
@@ -13,35 +13,13 @@
 Everything is generated: nothing is downloaded. ``--quick`` shrinks step 2.
 """
 
-import argparse
-import sys
 import time
 from pathlib import Path
 
 import numpy as np
-from scipy.signal import sosfilt
-
-from .audio import save_audio
 
 SR = 44100
 MODEL_SR = 22050
-
-
-def peaking_sos(center, q, gain_db, sr):
-    """RBJ peaking biquad as second-order sections."""
-    a = 10 ** (gain_db / 40)
-    w0 = 2 * np.pi * center / sr
-    alpha = np.sin(w0) / (2 * q)
-    b = np.array([1 + alpha * a, -2 * np.cos(w0), 1 - alpha * a])
-    den = np.array([1 + alpha / a, -2 * np.cos(w0), 1 - alpha / a])
-    return np.r_[b / den[0], den / den[0]][None, :]
-
-
-def inject(x, peaks, sr):
-    """Apply peaking filters ``[(centre, q, gain_db), ...]`` to ``x``."""
-    for centre, q, gain in peaks:
-        x = sosfilt(peaking_sos(centre, q, gain, sr), x, axis=-1)
-    return x.astype(np.float32)
 
 
 def band_excess(analysis, freq):
@@ -51,14 +29,15 @@ def band_excess(analysis, freq):
 
 
 def equalizer_demo(out_dir, *, factor=0.8, seconds=12.0, seed=0):
-    """Equalize a generated mix with an injected resonance; return a summary dict."""
-    from .cli.eq import save_plot
-    from .datasets import make_synthetic_music
-    from .equalizer import ResonanceEqualizer
+    """Equalize a generated mix with an injected resonance; print what it did."""
+    from ..audio import save_audio
+    from ..datasets import add_resonances, make_synthetic_music
+    from ..equalizer import ResonanceEqualizer
+    from .eq import save_plot
 
     clean = make_synthetic_music(n_tracks=1, duration=seconds, sr=SR, random_state=seed)[0]
     centre = 1800.0
-    boosted = inject(clean, [(centre, 8, 12)], SR)
+    boosted = add_resonances(clean, [(centre, 8, 12)], SR)
     boosted *= 0.9 / max(np.abs(boosted).max(), 1e-9)
     eq = ResonanceEqualizer(factor=factor, sr=SR).fit()
     _, before = eq.equalize(boosted, factor=0.0, return_analysis="mean")
@@ -81,12 +60,12 @@ def models_demo(out_dir, *, quick=False, seed=0):
     from sklearn.pipeline import make_pipeline
     from sklearn.preprocessing import StandardScaler
 
-    from .datasets import make_listening_test
-    from .features import FeatureSummarizer
-    from .model_selection import compare_estimators
-    from .models import DRNRegressor, FFNRegressor, MeanRatingRegressor
-    from .preprocessing import WindowSampler
-    from .stats import msbe_table, repeated_measures_anova, to_markdown
+    from ..datasets import make_listening_test
+    from ..features import FeatureSummarizer
+    from ..model_selection import compare_estimators
+    from ..models import DRNRegressor, FFNRegressor, MeanRatingRegressor
+    from ..preprocessing import WindowSampler
+    from ..stats import msbe_table, repeated_measures_anova, to_markdown
 
     # Many short tracks, few windows each: the ratings are per track.
     n_tracks, n_windows, folds = (100, 2, 3) if quick else (200, 2, 4)
@@ -119,22 +98,32 @@ def models_demo(out_dir, *, quick=False, seed=0):
     print("  wrote model_scores.csv")
 
 
-def auto_demo(out_dir, *, seconds=16.0, seed=3):
-    """The auto-adaptive equalizer on a track whose second half is resonant."""
-    from .cli._common import save_figure, use_agg
-    from .datasets import make_synthetic_music
-    from .equalizer import AutoEqualizer
+def half_resonant_track(seconds, *, sr=SR, seed=3):
+    """Synthetic music whose second half carries three strong resonances.
 
-    use_agg()
-    from .plotting import plot_auto_report
+    Each half is scaled to -20 dBFS RMS, as the panel's excerpts are, so
+    that loudness is no cue; the whole stays below 0.99 peak.
+    """
+    from ..datasets import add_resonances, make_synthetic_music
 
-    clean = make_synthetic_music(n_tracks=1, duration=seconds, sr=SR, random_state=seed)[0]
+    clean = make_synthetic_music(n_tracks=1, duration=seconds, sr=sr, random_state=seed)[0]
     half = clean.shape[1] // 2
     peaks = [(350.0, 6, 12), (1400.0, 6, 14), (3500.0, 5, 12)]
-    # Each half at -20 dBFS RMS, as the panel's excerpts: the level is not the cue.
-    halves = [clean[:, :half], inject(clean[:, half:], peaks, SR)]
+    halves = [clean[:, :half], add_resonances(clean[:, half:], peaks, sr)]
     track = np.concatenate([h * (0.1 / np.sqrt(np.mean(h**2))) for h in halves], axis=1)
-    track = (track * min(1.0, 0.99 / np.abs(track).max())).astype(np.float32)
+    return (track * min(1.0, 0.99 / np.abs(track).max())).astype(np.float32)
+
+
+def auto_demo(out_dir, *, seconds=16.0, seed=3):
+    """The auto-adaptive equalizer on a track whose second half is resonant."""
+    from ..audio import save_audio
+    from ..equalizer import AutoEqualizer
+    from ._common import save_figure, use_agg
+
+    use_agg()
+    from ..plotting import plot_auto_report
+
+    track = half_resonant_track(seconds, sr=SR, seed=seed)
     auto = AutoEqualizer(sr=SR).fit()
     y = auto.transform(track)
     curve = auto.factors_
@@ -153,11 +142,18 @@ def auto_demo(out_dir, *, seconds=16.0, seed=3):
     print("  wrote auto_input.wav, auto_output.wav, auto_report.png")
 
 
-def main(argv=None):
-    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+def register(subparsers):
+    parser = subparsers.add_parser(
+        "demo",
+        help="the whole system on generated data (what `make demo` runs)",
+        description=__doc__.splitlines()[0].split(": ", 1)[1],
+    )
     parser.add_argument("--out", default="demo_output", help="output folder (default demo_output)")
     parser.add_argument("--quick", action="store_true", help="a smaller model comparison")
-    args = parser.parse_args(argv)
+    parser.set_defaults(func=run)
+
+
+def run(args):
     out = Path(args.out)
     out.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
@@ -172,7 +168,3 @@ def main(argv=None):
         step()
     print(f"done in {time.perf_counter() - start:.0f} s; outputs in {out}/")
     return 0
-
-
-if __name__ == "__main__":
-    sys.exit(main())
