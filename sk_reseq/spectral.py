@@ -206,9 +206,16 @@ def power_spectrum(frames, window):
     return _power_from_spectrum(spectrum, window)
 
 
+def _power_scale(window):
+    """Factor on ``|X|^2`` that makes a unit sine read 0.5 through ``window``."""
+    return 2.0 / np.sum(window, dtype=np.float64) ** 2
+
+
 def _power_from_spectrum(spectrum, window):
-    scale = 2.0 / np.sum(window) ** 2
-    return (spectrum.real**2 + spectrum.imag**2) * scale
+    power = np.square(spectrum.real)
+    power += np.square(spectrum.imag)
+    power *= _power_scale(window)
+    return power
 
 
 def band_power(power, matrix):
@@ -232,8 +239,9 @@ def band_power(power, matrix):
     [[2.0]]
     """
     power = np.asarray(power)
-    flat = power.reshape(-1, power.shape[-1])
-    banded = np.asarray(matrix @ flat.T, dtype=np.float64).T
+    # A contiguous float64 right-hand side spares scipy a strided conversion.
+    flat = np.ascontiguousarray(power.reshape(-1, power.shape[-1]).T, dtype=np.float64)
+    banded = np.asarray(matrix @ flat, dtype=np.float64).T
     return banded.reshape(power.shape[:-1] + (banded.shape[-1],))
 
 
@@ -324,8 +332,12 @@ def smooth_bands(levels, width, bands_per_octave, method="median"):
         # bottleneck's moving median keeps a double heap: about ten times
         # faster than scipy.ndimage.median_filter's per-window selection,
         # which dominated the equalizer's run time. Edge bands repeat.
-        half = size // 2
-        padded = np.pad(levels, [(0, 0)] * (levels.ndim - 1) + [(half, half)], mode="edge")
+        # Edge padding by hand: np.pad's generality costs more than the copy.
+        half, n = size // 2, levels.shape[-1]
+        padded = np.empty(levels.shape[:-1] + (n + 2 * half,), dtype=levels.dtype)
+        padded[..., half : half + n] = levels
+        padded[..., :half] = levels[..., :1]
+        padded[..., half + n :] = levels[..., -1:]
         return bn.move_median(padded, size, axis=-1)[..., size - 1 :]
     if method == "mean":
         return uniform_filter1d(levels, size, axis=-1, mode="nearest")
@@ -505,10 +517,13 @@ class BandLayout:
 
     def scale_factors(self, gains_db):
         """Per-bin linear scale factors from band gains in dB (as :func:`bin_gains`)."""
-        left, right, frac = self._interp_pairs
+        left, _, frac = self._interp_pairs  # right is always left + 1
         linear = np.exp(np.asarray(gains_db, dtype=np.float32) * np.float32(np.log(10) / 20))
-        low = linear[..., left]
-        return low + (linear[..., right] - low) * frac
+        scale = linear[..., left]
+        step = np.diff(linear, axis=-1)[..., left]
+        step *= frac
+        scale += step
+        return scale
 
 
 @lru_cache(maxsize=16)
