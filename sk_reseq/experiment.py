@@ -124,11 +124,15 @@ class ExperimentConfig:
 _SMALL_DRN = {"n_blocks": [2, 4], "block_size_low": [4, 16], "block_size_mid": [4, 16],
               "block_size_high": [4, 16], "pool_size": [100, 1000], "final_size": [4, 16]}
 
+#: Named experiment sizes (:class:`ExperimentConfig`) for :func:`run_experiment`
+#: and ``sk-reseq experiment --config``: ``"paper"`` (the paper's protocol: 150
+#: tracks, two search partitions of 10/10/130 tracks, 5 x 5-fold CV), ``"quick"``
+#: (about 8 minutes on 2 CPU cores) and ``"tiny"`` (the test suite's toy sizes).
 CONFIGS = {
     # the paper: 150 tracks, 2 HPO partitions of 10/10/130, 5 x 5-fold CV
     "paper": ExperimentConfig(name="paper", ffn_params={"max_epochs": 100},
                               drn_params={"max_epochs": 50}),
-    # a few minutes on 2 CPU cores: small panel, small DRN, short training
+    # about 8 minutes on 2 CPU cores: small panel, small DRN, short training.
     # Many tracks, few windows each: the target is per track, so tracks teach
     # more than windows, and the DRN's cost grows with the windows. Its DRN is
     # deep and narrow: 9 blocks reach 511 samples (about 43 Hz of frequency
