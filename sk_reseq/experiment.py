@@ -47,7 +47,7 @@ from .model_selection import (
     ffn_search_space,
     make_bayes_search,
 )
-from .model_selection._compare import _evaluate, _run_seeds
+from .model_selection._compare import _evaluate, _run_seeds, quiet_worker_restarts
 
 __all__ = ["CONFIGS", "ExperimentConfig", "get_config", "run_experiment"]
 
@@ -334,7 +334,8 @@ def _search(name, est, space, X, Y, groups, config, state, n_jobs, progress):
         return False
 
     try:
-        search.fit(X, Y, groups=groups, callback=callback, **{f"{step}__groups": groups})
+        with quiet_worker_restarts():
+            search.fit(X, Y, groups=groups, callback=callback, **{f"{step}__groups": groups})
     finally:
         if bar is not None:
             bar.close()

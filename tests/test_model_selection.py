@@ -353,3 +353,19 @@ def test_bayes_search_of_a_tiny_ffn_pipeline_with_grouped_validation():
     # the refit net held out whole tracks for early stopping
     held_out = set(groups[ffn.valid_mask_])
     assert held_out and not held_out & set(groups[~ffn.valid_mask_])
+
+
+def test_quiet_worker_restarts_silences_only_loky_restart_warning():
+    import warnings
+
+    from sk_reseq.model_selection._compare import quiet_worker_restarts
+
+    loky_text = ("A worker stopped while some jobs were given to the executor. This can be "
+                 "caused by a too short worker timeout or by a memory leak.")
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        with quiet_worker_restarts():
+            warnings.warn(loky_text, UserWarning)
+            warnings.warn("something else", UserWarning)
+        warnings.warn(loky_text, UserWarning)  # outside the context: shown again
+    assert [str(w.message) for w in caught] == ["something else", loky_text]

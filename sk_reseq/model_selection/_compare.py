@@ -3,6 +3,8 @@
 import inspect
 import logging
 import time
+import warnings
+from contextlib import contextmanager
 
 import numpy as np
 import pandas as pd
@@ -176,6 +178,20 @@ def _run_seeds(random_state, n_runs):
     return [int(s) for s in rng.randint(np.iinfo(np.int32).max, size=n_runs)]
 
 
+@contextmanager
+def quiet_worker_restarts():
+    """Silence loky's warning when it replaces a worker that grew by 300 MB.
+
+    Training a torch net grows a worker that much; loky then starts a fresh
+    worker and warns of a possible memory leak, although every job still
+    runs. The warning would only alarm users of the parallel folds.
+    """
+    with warnings.catch_warnings():
+        warnings.filterwarnings("ignore", message="A worker stopped while some jobs",
+                                category=UserWarning)
+        yield
+
+
 def _evaluate(jobs, X, Y, groups, splits, scorer, seeds, *, n_jobs=None, verbose=0):
     """Fit and score ``jobs``, a list of (name, estimator, run); one row dict per job.
 
@@ -187,11 +203,12 @@ def _evaluate(jobs, X, Y, groups, splits, scorer, seeds, *, n_jobs=None, verbose
     def x_of(name):
         return X[name] if isinstance(X, dict) else X
 
-    results = Parallel(n_jobs=n_jobs, verbose=verbose)(
-        delayed(_fit_and_score)(est, x_of(name), Y, groups, *splits[run], scorer,
-                                _fit_accepts_groups(est), seeds[run])
-        for name, est, run in jobs
-    )
+    with quiet_worker_restarts():
+        results = Parallel(n_jobs=n_jobs, verbose=verbose)(
+            delayed(_fit_and_score)(est, x_of(name), Y, groups, *splits[run], scorer,
+                                    _fit_accepts_groups(est), seeds[run])
+            for name, est, run in jobs
+        )
     rows = []
     for (name, _, run), (score, fit_time, score_time) in zip(jobs, results):
         train, test = splits[run]
