@@ -221,18 +221,10 @@ class STFTEqualizerEngine:
 
     def _apply_gains(self, spectrum, scale, run_of_frame):
         """Multiply each frame of ``spectrum`` (channels, frames, bins) by its run's scale."""
-        scale = scale[None] if self.link else np.moveaxis(scale, 0, 1)  # (channels or 1, runs, bins)
-        n_channels, n_frames, n_bins = spectrum.shape
-        n_runs = scale.shape[1]
-        size = n_frames // n_runs
-        if (spectrum.flags.c_contiguous and size * n_runs == n_frames
-                and np.array_equal(run_of_frame, np.arange(n_frames) // size)):
-            # Runs of equal length (offline, constant factor): broadcast over a
-            # reshaped view instead of copying the scale out to every frame.
-            runs = spectrum.reshape(n_channels, n_runs, size, n_bins)
-            runs *= scale[:, :, None, :]
-        else:
-            spectrum *= scale[:, run_of_frame]
+        # Copying the scale out to every frame first is faster than numpy's
+        # broadcast over a reshaped (runs, frames per run) view of the spectrum.
+        per_frame = scale[run_of_frame]
+        spectrum *= per_frame[None] if self.link else np.moveaxis(per_frame, 0, 1)
 
     def _power(self, spectrum):
         """Squared magnitudes (n_frames, [channels,] n_bins), summed over linked channels.
