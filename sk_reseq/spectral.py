@@ -329,9 +329,10 @@ def smooth_bands(levels, width, bands_per_octave, method="median"):
     if levels.dtype != np.float32:
         levels = levels.astype(np.float64, copy=False)
     if method == "median":
-        # bottleneck's moving median keeps a double heap: about ten times
-        # faster than scipy.ndimage.median_filter's per-window selection,
-        # which dominated the equalizer's run time. Edge bands repeat.
+        # bottleneck's moving median keeps a double heap. It is as fast as
+        # scipy.ndimage.median_filter on one row and about ten times faster on
+        # a (frames, bands) array; this median is still a sixth of the
+        # equalizer's run time. Edge bands repeat.
         # Edge padding by hand: np.pad's generality costs more than the copy.
         half, n = size // 2, levels.shape[-1]
         padded = np.empty(levels.shape[:-1] + (n + 2 * half,), dtype=levels.dtype)
