@@ -26,25 +26,15 @@ from pathlib import Path
 import numpy as np
 import torch
 
-from sk_reseq.audio import load_audio, save_audio
+from _music import stereo_music
+from sk_reseq.audio import save_audio
 from sk_reseq.cli import main
-from sk_reseq.datasets import make_synthetic_music
 from sk_reseq.models import DRNRegressor
 from sk_reseq.persistence import save_model
 
 SR = 44100
 SECONDS = 60
 REPEATS = 2
-MUSIC = Path(__file__).resolve().parents[2] / "shared" / "music"
-
-
-def one_minute():
-    for path in sorted(MUSIC.glob("*.ogg")) if MUSIC.is_dir() else []:
-        audio, _ = load_audio(path, sr=SR)
-        if audio.shape[1] >= SECONDS * SR:
-            stereo = audio[:2] if audio.shape[0] >= 2 else np.vstack([audio, audio])
-            return stereo[:, : SECONDS * SR], "shared/music"
-    return make_synthetic_music(1, duration=SECONDS, sr=SR, random_state=0)[0], "generated music"
 
 
 def paper_drn(path):
@@ -68,7 +58,7 @@ def rtf(argv):
 
 def run():
     torch.set_num_threads(1)
-    audio, source = one_minute()
+    audio, source = stereo_music(SECONDS, SR)
     with tempfile.TemporaryDirectory() as tmp:
         tmp = Path(tmp)
         src, out = tmp / "in.wav", tmp / "out.wav"

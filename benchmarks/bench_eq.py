@@ -16,32 +16,15 @@ Prints one JSON line:
 import json
 import time
 import tracemalloc
-from pathlib import Path
 
 import numpy as np
 import scipy.fft
 
-from sk_reseq.audio import load_audio
+from _music import stereo_music
 from sk_reseq.equalizer import ResonanceEqualizer
 
 SR = 44100
-MUSIC = Path(__file__).resolve().parents[2] / "shared" / "music"
 N_FFT, HOP = 4096, 1024
-
-
-def two_minutes():
-    files = sorted(MUSIC.glob("*.ogg")) if MUSIC.is_dir() else []
-    pieces, total = [], 0
-    for path in files:
-        audio, _ = load_audio(path, sr=SR)
-        pieces.append(audio[:2] if audio.shape[0] >= 2 else np.vstack([audio, audio]))
-        total += audio.shape[1]
-        if total >= 120 * SR:
-            break
-    if total >= 120 * SR:
-        return np.concatenate(pieces, axis=1)[:, : 120 * SR], "shared/music"
-    rng = np.random.default_rng(0)
-    return (0.1 * rng.standard_normal((2, 120 * SR))).astype(np.float32), "generated noise"
 
 
 def bare_ola(x):
@@ -80,7 +63,7 @@ def best_time(fn, x, repeats=3):
 
 
 def main():
-    x, source = two_minutes()
+    x, source = stereo_music(120, SR)
     seconds = x.shape[1] / SR
     eq = ResonanceEqualizer(factor=0.5, sr=SR, n_fft=N_FFT, hop_length=HOP).fit()
     assert np.allclose(bare_ola(x[:, :SR]), x[:, :SR], atol=1e-4)  # the floor is a real round trip

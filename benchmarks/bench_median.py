@@ -4,7 +4,7 @@ The running median over one octave of the 400-band spectrum is the largest
 single cost of the equalizer's analysis (about a sixth of its run time, see
 ``bench_eq.py``). This script times it on the equalizer's own inputs, the
 ELC-weighted band levels of 2 minutes of 44.1 kHz stereo (real music from
-../shared/music when present, generated noise otherwise), padded as
+../shared/music when present, generated music otherwise), padded as
 :func:`sk_reseq.spectral.smooth_bands` pads them, in chunks of 32 frames as the
 engine calls it.
 
@@ -30,7 +30,7 @@ import time
 import bottleneck as bn
 import numpy as np
 
-from bench_eq import two_minutes
+from _music import stereo_music
 from sk_reseq.equalizer import ResonanceEqualizer
 from sk_reseq.spectral import smooth_bands
 
@@ -107,7 +107,7 @@ def make_tracker():
 
 def median_inputs():
     """The padded band levels the equalizer's median sees, in engine-sized chunks."""
-    x, source = two_minutes()
+    x, source = stereo_music(120)
     eq = ResonanceEqualizer(factor=0.5, sr=44100, n_fft=4096, hop_length=1024).fit()
     analysis = eq.analyze(x)
     levels = analysis.levels[:: eq.update_interval]  # the analysis frames

@@ -1,11 +1,12 @@
 """Atomic file writes: nothing half-written is ever left under the final name."""
 
+import json
 import os
 import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_open"]
+__all__ = ["atomic_path", "atomic_open", "atomic_write_json"]
 
 # mkstemp creates files readable by the owner only; the final file should get
 # the permissions of a plain open() instead. The umask can only be read by
@@ -46,3 +47,10 @@ def atomic_open(path, mode="w", **kwargs):
         yield fh
         fh.flush()
         os.fsync(fh.fileno())
+
+
+def atomic_write_json(path, obj, *, default=None):
+    """Write ``obj`` as indented JSON (no NaN, trailing newline), atomically."""
+    with atomic_open(path) as fh:
+        json.dump(obj, fh, indent=1, allow_nan=False, default=default)
+        fh.write("\n")

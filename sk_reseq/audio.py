@@ -177,5 +177,5 @@ def save_audio(path, audio, sr, subtype=None, *, format=None):
     fmt = format or ext.lstrip(".").upper()
     if subtype is not None and not sf.check_format(fmt, subtype):
         subtype = None  # e.g. a WAV's PCM_16 into OGG: fall back to the format's default
-    with atomic_path(parent / path.name, suffix=".part") as tmp:
+    with atomic_path(path, suffix=".part") as tmp:
         sf.write(tmp, audio.T, int(sr), subtype=subtype, format=fmt)

@@ -38,7 +38,7 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch
 
-from ._atomic import atomic_open
+from ._atomic import atomic_open, atomic_write_json
 from .metrics import msbe_scorer
 from .model_selection import (
     HPOSplit,
@@ -187,12 +187,8 @@ def get_config(config):
 # -- files ---------------------------------------------------------------------
 
 
-
-
 def _write_json(path, obj):
-    with atomic_open(path) as fh:
-        json.dump(obj, fh, indent=1, allow_nan=False, default=_json_default)
-        fh.write("\n")
+    atomic_write_json(path, obj, default=_json_default)
 
 
 def _json_default(obj):

@@ -245,7 +245,7 @@ def save_ratings(ratings, csv_file):
     directory = path.parent if str(path.parent) else Path(".")
     if not directory.is_dir():
         raise FileNotFoundError(f"Folder for the ratings file does not exist: {directory}")
-    with atomic_open(directory / path.name, newline="") as handle:
+    with atomic_open(path, newline="") as handle:
         handle.write(buffer.getvalue())
 
 

@@ -209,8 +209,9 @@ class STFTEqualizerEngine:
         scale = self.layout.scale_factors(gains_db)
         if self.recorder is not None:
             per_frame = [h[rows] for h in held]
-            self.recorder.add(power * self._power_scale, *per_frame,
-                              -factors.reshape(shape) * per_frame[2])
+            # Only kept frames need the power itself (in its public scale).
+            kept_power = power * self._power_scale if keep_power else None
+            self.recorder.add(kept_power, *per_frame, -factors.reshape(shape) * per_frame[2])
         # Dry/wet in the spectral domain: mix * wet + (1 - mix) * dry.
         if self.mix != 1.0:
             scale = 1.0 - self.mix * (1.0 - scale)

@@ -23,7 +23,7 @@ import numpy as np
 from joblib import Parallel, delayed
 
 from .. import __version__
-from .._atomic import atomic_open, atomic_path
+from .._atomic import atomic_path, atomic_write_json
 
 __all__ = ["prepare_panel", "panel_factors", "pink_noise_reference", "MANIFEST_NAME"]
 
@@ -147,12 +147,6 @@ def _sha256(path):
 def _atomic_path(path):
     """A temporary path next to ``path`` (same extension), renamed over it on success."""
     return atomic_path(path, suffix=Path(path).suffix + ".tmp")
-
-
-def _write_json_atomic(path, obj):
-    with atomic_open(path) as fh:
-        json.dump(obj, fh, indent=1, allow_nan=False)
-        fh.write("\n")
 
 
 def _read_json(path):
@@ -304,7 +298,7 @@ def _render_track(source, track, panel_dir, settings):
 def _render_and_record(source, track, panel_dir, settings):
     """Render one track and write its record last (the record marks it done)."""
     record = _render_track(source, track, panel_dir, settings)
-    _write_json_atomic(panel_dir / "audio" / track / TRACK_RECORD_NAME, record)
+    atomic_write_json(panel_dir / "audio" / track / TRACK_RECORD_NAME, record)
     return record
 
 
@@ -496,6 +490,6 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
         "noise": noise,
         "tracks": records,
     }
-    _write_json_atomic(panel_dir / MANIFEST_NAME, manifest)
+    atomic_write_json(panel_dir / MANIFEST_NAME, manifest)
     skipped = [t for t in tracks if t not in todo]
     return {**manifest, "rendered": [t for t in tracks if t in todo], "skipped": skipped}
