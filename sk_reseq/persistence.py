@@ -10,22 +10,40 @@ loaded into it. Optimizer state is not stored: a loaded model predicts,
 and ``fit`` trains it anew.
 
 :func:`load_model` first lists the types in the file. Types of scikit-learn
-and numpy that skops trusts, and the package's own types (``sk_reseq.*``),
-are trusted by default; any other type makes loading fail with an error
-naming it, unless the caller trusts it explicitly with ``trusted=``.
+and numpy that skops trusts, and exactly the package's estimator classes
+(:data:`TRUSTED_TYPES`), are trusted by default; any other name makes
+loading fail with an error naming it, unless the caller trusts it explicitly
+with ``trusted=``. Functions are never trusted by default: skops calls what
+a file names with arguments from the file, so a trusted function (say, a
+writer of files) would let a crafted model file act when it is loaded.
 """
 
 from pathlib import Path
 
 import skops.io as sio
+from sklearn.base import BaseEstimator
 
 from ._atomic import atomic_open
 from .models._base import WEIGHTS_ONLY_STATE
 
-__all__ = ["save_model", "load_model", "UntrustedTypesError", "TRUSTED_PREFIXES"]
+__all__ = ["save_model", "load_model", "UntrustedTypesError", "TRUSTED_TYPES"]
 
-#: Types whose full name starts with one of these are trusted by default.
-TRUSTED_PREFIXES = ("sk_reseq.",)
+#: The package's classes a model file may name (full ``module.Class``
+#: names, as skops records them). Each only stores parameters in
+#: ``__init__`` and state in ``__setstate__``, so building one from a file
+#: runs nothing else. Never a module prefix: that would trust functions too.
+#: The tests check that each name is one of the package's estimator classes.
+TRUSTED_TYPES = frozenset({
+    "sk_reseq.equalizer._auto.AutoEqualizer",
+    "sk_reseq.equalizer._resonance.ResonanceEqualizer",
+    "sk_reseq.features._summarizer.FeatureSummarizer",
+    "sk_reseq.models._baseline.MeanRatingRegressor",
+    "sk_reseq.models._drn.DRNRegressor",
+    "sk_reseq.models._ffn.FFNRegressor",
+    "sk_reseq.preprocessing._sampler.WindowSampler",
+    "sk_reseq.preprocessing._spectrum.ELCSpectrum",
+    "sk_reseq.preprocessing._spectrum.ResonanceDetector",
+})
 
 
 class UntrustedTypesError(ValueError):
@@ -83,8 +101,8 @@ def load_model(path, trusted=None):
         File written by :func:`save_model`.
     trusted : sequence of str, default=None
         Full type names (as listed in the error) to trust in addition to
-        skops' defaults and ``sk_reseq.*``. Only trust a file's types if you
-        trust where the file came from.
+        skops' defaults and :data:`TRUSTED_TYPES`. Only trust a file's types
+        if you trust where the file came from.
 
     Returns
     -------
@@ -96,7 +114,8 @@ def load_model(path, trusted=None):
         The file holds types that are not trusted (listed in the message
         and in ``.types``).
     ValueError
-        The file is corrupt or was not written by :func:`save_model`.
+        The file is corrupt, was not written by :func:`save_model`, or does
+        not hold an estimator.
 
     Examples
     --------
@@ -120,7 +139,7 @@ def load_model(path, trusted=None):
             f"by save_model): {type(exc).__name__}: {exc}"
         ) from exc
     allowed = set(trusted or ())
-    refused = sorted(t for t in untrusted if not t.startswith(TRUSTED_PREFIXES) and t not in allowed)
+    refused = sorted(t for t in untrusted if t not in TRUSTED_TYPES and t not in allowed)
     if refused:
         raise UntrustedTypesError(
             f"{path} contains types that are not trusted: {refused}. Loading could run their "
@@ -128,9 +147,14 @@ def load_model(path, trusted=None):
             refused,
         )
     try:
-        return sio.loads(data, trusted=untrusted)
+        estimator = sio.loads(data, trusted=untrusted)
     except Exception as exc:
         raise ValueError(
             f"{path} could not be loaded as an sk_reseq model (corrupt or incompatible): "
             f"{type(exc).__name__}: {exc}"
         ) from exc
+    if not isinstance(estimator, BaseEstimator):
+        raise ValueError(
+            f"{path} holds a {type(estimator).__name__}, not an estimator or Pipeline."
+        )
+    return estimator

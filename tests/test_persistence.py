@@ -1,8 +1,10 @@
+import json
 import pickle
 import zipfile
 
 import numpy as np
 import pytest
+import skops.io as sio
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
@@ -118,3 +120,112 @@ def test_fitted_nets_still_pickle(data):
     est = ffn().fit(X, Y)
     clone = pickle.loads(pickle.dumps(est))
     np.testing.assert_array_equal(clone.predict(X), est.predict(X))
+
+
+# -- crafted files: a model file must never run code or write files -----------------
+
+
+def _json(value):
+    return {"__class__": type(value).__name__, "__module__": "builtins", "__loader__": "JsonNode",
+            "content": json.dumps(value), "is_json": True}
+
+
+def _call(module, name, *args):
+    """A skops node that, if trusted, calls ``module.name(*args)`` while loading."""
+    return {"__class__": name, "__module__": module, "__loader__": "ConstructorFromReduceNode",
+            "content": {"__class__": "tuple", "__module__": "builtins", "__loader__": "TupleNode",
+                        "content": list(args)}}
+
+
+def _crafted_file(path, root):
+    root = dict(root, protocol=2, _skops_version="0.16.0")
+    with zipfile.ZipFile(path, "w") as zf:
+        zf.writestr("schema.json", json.dumps(root))
+    return path
+
+
+def _estimator_with(param_node):
+    """A trusted estimator (as skops writes it) whose first attribute is ``param_node``."""
+    import io
+
+    with zipfile.ZipFile(io.BytesIO(sio.dumps(MeanRatingRegressor().fit(np.zeros((2, 1)), [0.0, 1.0])))) as zf:
+        root = json.loads(zf.read("schema.json"))
+    attrs = root["content"]["content"]
+    attrs[next(iter(attrs))] = param_node
+    return root
+
+
+def test_crafted_function_call_writes_nothing(tmp_path):
+    target = tmp_path / "written_by_the_model_file.json"
+    call = _call("sk_reseq._atomic", "atomic_write_json", _json(str(target)), _json({"x": 1}))
+    for root in (call, _estimator_with(call)):
+        path = _crafted_file(tmp_path / "crafted.skops", root)
+        with pytest.raises(UntrustedTypesError, match="atomic_write_json"):
+            load_model(path)
+        assert not target.exists()
+
+
+def test_crafted_two_step_chain_runs_nothing(tmp_path):
+    # Step 1 would write a second model file, step 2 would load it trusting exec.
+    second = tmp_path / "second.skops"
+    inner = _crafted_file(tmp_path / "inner.skops", _call("builtins", "exec", _json("1")))
+    write = _call("sk_reseq._atomic", "atomic_write_json", _json(str(second)),
+                  _json(inner.read_bytes().hex()))
+    load = _call("sk_reseq.persistence", "load_model", _json(str(second)), _json(["builtins.exec"]))
+    root = {"__class__": "list", "__module__": "builtins", "__loader__": "ListNode",
+            "content": [write, load]}
+    path = _crafted_file(tmp_path / "chain.skops", root)
+    with pytest.raises(UntrustedTypesError) as info:
+        load_model(path)
+    assert set(info.value.types) == {"sk_reseq._atomic.atomic_write_json",
+                                     "sk_reseq.persistence.load_model"}
+    assert not second.exists()
+    # exec itself is refused too, even inside a file made of trusted names only.
+    with pytest.raises(UntrustedTypesError, match="builtins.exec"):
+        load_model(inner)
+
+
+def test_crafted_function_reference_and_method_refused(tmp_path):
+    function = {"__class__": "save_audio", "__module__": "sk_reseq.audio",
+                "__loader__": "FunctionNode"}
+    path = _crafted_file(tmp_path / "fn.skops", _estimator_with(function))
+    with pytest.raises(UntrustedTypesError, match="sk_reseq.audio.save_audio"):
+        load_model(path)
+    # A trusted class called with arguments from the file: only __init__ runs, and
+    # a file whose root is not an estimator is refused.
+    path = _crafted_file(tmp_path / "ctor.skops",
+                         _call("sk_reseq.models._baseline", "MeanRatingRegressor"))
+    assert isinstance(load_model(path), MeanRatingRegressor)
+    path = _crafted_file(tmp_path / "list.skops", {"__class__": "list", "__module__": "builtins",
+                                                   "__loader__": "ListNode", "content": []})
+    with pytest.raises(ValueError, match="not an estimator"):
+        load_model(path)
+
+
+def test_crafted_file_through_the_cli_runs_nothing(tmp_path, capsys):
+    from sk_reseq.cli import main
+
+    target = tmp_path / "pwned.json"
+    path = _crafted_file(tmp_path / "m.skops", _estimator_with(
+        _call("sk_reseq._atomic", "atomic_write_json", _json(str(target)), _json(1))))
+    audio = tmp_path / "in.wav"
+    import soundfile as sf
+
+    sf.write(audio, np.zeros((4410, 2), dtype=np.float32), 44100)
+    code = main(["auto", str(audio), str(tmp_path / "out.wav"), "--model", str(path), "-q"])
+    assert code != 0
+    assert "not trusted" in capsys.readouterr().err
+    assert not target.exists() and not (tmp_path / "out.wav").exists()
+
+
+def test_trusted_types_are_exactly_the_estimator_classes():
+    import importlib
+
+    from sklearn.base import BaseEstimator
+
+    from sk_reseq.persistence import TRUSTED_TYPES
+
+    for name in TRUSTED_TYPES:
+        module, _, cls_name = name.rpartition(".")
+        cls = getattr(importlib.import_module(module), cls_name)
+        assert isinstance(cls, type) and issubclass(cls, BaseEstimator), name

@@ -390,6 +390,8 @@ class BaseNetRegressor(RatingScoreMixin, RegressorMixin, BaseEstimator):
         history = state.pop("_net_history", None)
         super().__setstate__(state)
         if weights is not None:
+            # The hyper-parameters come from a file: check them before they size a network.
+            self._validate_params()
             self._restore_net(weights, history)
 
     def _restore_net(self, weights, history):
