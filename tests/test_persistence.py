@@ -42,7 +42,7 @@ def test_ffn_pipeline_round_trip(tmp_path, data):
     pipe = make_pipeline(StandardScaler(), ffn()).fit(X, Y)
     path = save_model(pipe, tmp_path / "ffn.skops")
     loaded = load_model(path)
-    np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))
+    np.testing.assert_allclose(loaded.predict(X), pipe.predict(X), atol=1e-6)
     assert loaded.get_params(deep=False).keys() == pipe.get_params(deep=False).keys()
     net = loaded[-1]
     assert net.hidden_sizes_ == (16, 8)
@@ -54,7 +54,7 @@ def test_ffn_pipeline_round_trip(tmp_path, data):
     assert not any(b.startswith(b"\x80") for b in blobs)  # no pickle protocol marker
     # Fitting the original again does not touch the loaded copy.
     pipe.fit(X[::-1].copy(), Y[::-1].copy())
-    np.testing.assert_array_equal(loaded.predict(X), load_model(path).predict(X))
+    np.testing.assert_allclose(loaded.predict(X), load_model(path).predict(X), atol=1e-6)
 
 
 def test_drn_round_trip(tmp_path):
@@ -64,7 +64,7 @@ def test_drn_round_trip(tmp_path):
     drn = DRNRegressor(n_blocks=2, block_sizes=(4, 4, 4), pool_size=16, final_size=3,
                        n_samples=64, max_epochs=2, random_state=0).fit(X, y)
     loaded = load_model(save_model(drn, tmp_path / "drn.skops"))
-    np.testing.assert_array_equal(loaded.predict(X), drn.predict(X))
+    np.testing.assert_allclose(loaded.predict(X), drn.predict(X), atol=1e-6)
     assert loaded.receptive_field_ == drn.receptive_field_
 
 
@@ -82,7 +82,7 @@ def test_untrusted_type_refused_unless_trusted(tmp_path, data):
         load_model(path)
     assert info.value.types == [f"{Shift.__module__}.Shift"]
     loaded = load_model(path, trusted=info.value.types)
-    np.testing.assert_array_equal(loaded.predict(X), pipe.predict(X))
+    np.testing.assert_allclose(loaded.predict(X), pipe.predict(X), atol=1e-6)
 
 
 def test_corrupt_files_refused(tmp_path, data):
@@ -119,7 +119,7 @@ def test_fitted_nets_still_pickle(data):
     X, Y = data
     est = ffn().fit(X, Y)
     clone = pickle.loads(pickle.dumps(est))
-    np.testing.assert_array_equal(clone.predict(X), est.predict(X))
+    np.testing.assert_allclose(clone.predict(X), est.predict(X), atol=1e-6)
 
 
 # -- crafted files: a model file must never run code or write files -----------------
