@@ -1,4 +1,5 @@
-"""A real headless Chromium completes a short listening test against a live server.
+"""A real headless Chromium completes a short listening test against a live server
+(resuming with the rater's token after a reload, and with a resume link after losing it).
 
 Needs Debian's ``chromium`` and ``chromium-driver`` (``.ci/run`` installs them);
 skipped with the reason otherwise.
@@ -169,6 +170,28 @@ def test_rater_completes_a_short_test_with_a_reload(browser, site, tmp_path):
     assert "Session 1 of 2 is complete" in browser.find_element(By.ID, "break-text").text
     browser.refresh()  # stop; come back later
     wait_phase(browser, "login")  # (data-done is set again only after login)
+    assert browser.find_element(By.ID, "rater-id").get_attribute("value") == "engineer-07"
+    browser.find_element(By.ID, "start").click()
+    wait_phase(browser, "break", 2)
+    assert "Welcome back" in browser.find_element(By.ID, "break-text").text
+
+    # A browser without the rater's token (here: its storage cleared) cannot resume as them...
+    browser.execute_script("localStorage.clear()")
+    browser.refresh()
+    wait_phase(browser, "login")
+    browser.find_element(By.ID, "rater-id").send_keys("engineer-07")
+    browser.find_element(By.ID, "start").click()
+    wait_for(browser, "return document.getElementById('error').textContent.includes('already taken')",
+             "the refusal of a taken identifier")
+    assert debug(browser)["phase"] == "login"
+    refused = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]
+    assert refused and all("409" in m for m in refused)  # the refused POST, nothing else
+    # ... until the organiser's resume link gives it a new token.
+    token = RatingStore(db).issue_token("engineer-07")
+    browser.get("about:blank")
+    browser.get(f"{url}/#rater=engineer-07&token={token}")
+    wait_phase(browser, "login")
+    assert "token" not in browser.current_url  # removed from the address bar
     assert browser.find_element(By.ID, "rater-id").get_attribute("value") == "engineer-07"
     browser.find_element(By.ID, "start").click()
     wait_phase(browser, "break", 2)

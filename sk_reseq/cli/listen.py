@@ -1,6 +1,8 @@
-"""``sk-reseq listen prepare|serve|export``: run the paper's listening test."""
+"""``sk-reseq listen prepare|serve|token|export``: run the paper's listening test."""
 
 import ipaddress
+from pathlib import Path
+from urllib.parse import urlencode
 
 # sk_reseq.listen needs the `listen` extra (starlette, uvicorn, pyloudnorm): it is
 # imported inside the commands so that `sk-reseq --help` works without it.
@@ -35,16 +37,50 @@ def _is_loopback(host):
         return False
 
 
+def _is_wildcard(host):
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_unspecified
+    except ValueError:
+        return False
+
+
 def _serve(args):
     import uvicorn
 
     from ..listen import create_app
 
-    app = create_app(args.panel_dir, db_path=args.db, session_size=args.session_size)
+    # Browsers may address the server by the address it is bound to; a wildcard
+    # address (0.0.0.0, ::) names no host, so other names come from --allowed-host.
+    allowed = ([] if _is_wildcard(args.host) else [args.host]) + args.allowed_host
+    app = create_app(args.panel_dir, db_path=args.db, session_size=args.session_size, allowed_hosts=allowed)
     if not _is_loopback(args.host):
-        print(f"Warning: listening on {args.host}: anyone who can reach this address can post ratings.")
+        print(f"Warning: listening on {args.host}: anyone who can reach this address can register "
+              "and rate (each rater only as themselves).")
+    if _is_wildcard(args.host) and not args.allowed_host:
+        print("Note: only requests addressed to this machine as 127.0.0.1 or localhost are answered; "
+              "pass --allowed-host NAME for each name or address other machines use.")
     print(f"Listening test on http://{args.host}:{args.port}/  (Ctrl+C to stop)")
     uvicorn.run(app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning")
+    return 0
+
+
+def _token(args):
+    from ..listen import RatingStore, check_rater_id
+
+    rater = check_rater_id(args.rater)
+    db = Path(args.db) if args.db is not None else Path(args.panel_dir) / "ratings.sqlite"
+    if not db.is_file():  # RatingStore would create an empty one
+        raise ValueError(f"no ratings database at {str(db)!r}: nobody has registered yet.")
+    try:
+        token = RatingStore(db).issue_token(rater)
+    except KeyError:
+        raise ValueError(f"unknown rater {rater!r}: nobody registered under this identifier "
+                         f"in {str(db)!r}.") from None
+    # The page reads the fragment, keeps the token and removes it from the address bar;
+    # a fragment never reaches the server's logs.
+    link = f"{args.url.rstrip('/')}/#{urlencode({'rater': rater, 'token': token})}"
+    print(f"New token for rater {rater!r}; their old one no longer works. Open this link in the rater's "
+          f"browser to resume (it holds their secret: give it to them only):\n  {link}")
     return 0
 
 
@@ -101,7 +137,23 @@ def register(subparsers):
     p.add_argument("--db", default=None, help="ratings database (default: PANEL_DIR/ratings.sqlite)")
     p.add_argument("--session-size", type=int, default=50,
                    help="tracks per session before a break (default: 50)")
+    p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
+                   help="a host name or address browsers use to reach the server, besides 127.0.0.1, "
+                        "localhost and the --host address (repeatable); requests addressed to any "
+                        "other name are refused, against DNS rebinding")
     p.set_defaults(func=_serve)
+
+    p = sub.add_parser("token", help="give a rater a new token (a resume link)",
+                       description="Give RATER a new secret token, for a rater who lost theirs (another "
+                                   "browser, cleared browser data), and print a link that resumes the test "
+                                   "with it. The old token stops working.")
+    p.add_argument("panel_dir", metavar="PANEL_DIR")
+    p.add_argument("rater", metavar="RATER")
+    p.add_argument("--db", default=None, help="ratings database (default: PANEL_DIR/ratings.sqlite)")
+    p.add_argument("--url", default="http://127.0.0.1:8000",
+                   help="the server's address as the rater's browser reaches it "
+                        "(default: http://127.0.0.1:8000)")
+    p.set_defaults(func=_token)
 
     p = sub.add_parser("export", help="write the ratings as a long-format CSV",
                        description="Write the ratings of PANEL_DIR as RATINGS.csv (track,rater,rating; "

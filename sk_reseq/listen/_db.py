@@ -10,12 +10,21 @@ Re-rating a track **updates** its row: the latest answer wins, ``created_at``
 keeps the first answer's time, ``updated_at`` the latest and ``n_answers``
 counts the answers. A client that retries a request after a lost response
 thus gets the same row, never a duplicate.
+
+Each rater has a secret token, handed out once at registration: the
+database keeps only its SHA-256 (``raters.token_hash``), so a copy of the
+database gives nobody the right to rate. The token is random (256 bits), so
+a plain hash needs neither salt nor key stretching. Raters registered before
+tokens existed have no hash: they cannot rate until :meth:`RatingStore.issue_token`
+gives them one.
 """
 
 import hashlib
+import hmac
 import json
 import logging
 import re
+import secrets
 import sqlite3
 from contextlib import contextmanager
 from datetime import datetime, timezone
@@ -33,7 +42,8 @@ CREATE TABLE IF NOT EXISTS raters (
     rater       TEXT PRIMARY KEY,
     seed        INTEGER NOT NULL,
     track_order TEXT NOT NULL,          -- JSON list of track ids
-    created_at  TEXT NOT NULL
+    created_at  TEXT NOT NULL,
+    token_hash  TEXT                    -- SHA-256 hex of the rater's token
 );
 CREATE TABLE IF NOT EXISTS ratings (
     id          INTEGER PRIMARY KEY,
@@ -47,6 +57,10 @@ CREATE TABLE IF NOT EXISTS ratings (
     CHECK (rating IS NULL OR (rating >= 0.0 AND rating <= 1.0))
 );
 """
+
+
+# 256 bits: far beyond guessing (and what the secrets module's default gives today).
+_TOKEN_BYTES = 32
 
 
 def _now():
@@ -76,6 +90,11 @@ def check_rater_id(rater):
     return stripped
 
 
+def _token_hash(token):
+    # surrogatepass: any str a client sends must hash (to a mismatch), not raise.
+    return hashlib.sha256(token.encode("utf-8", "surrogatepass")).hexdigest()
+
+
 def rater_seed(rater):
     """A stable 32-bit seed derived from the rater's identifier (SHA-256).
 
@@ -101,8 +120,12 @@ class RatingStore:
     >>> import tempfile, os
     >>> from sk_reseq.listen import RatingStore
     >>> store = RatingStore(os.path.join(tempfile.mkdtemp(), "ratings.sqlite"))
-    >>> order = store.register("alice", ["t1", "t2", "t3"])
-    >>> sorted(order)
+    >>> token = store.register("alice", ["t1", "t2", "t3"])
+    >>> store.check_token("alice", token), store.check_token("alice", "guess")
+    (True, False)
+    >>> store.register("alice", ["t1", "t2", "t3"]) is None  # the name is taken
+    True
+    >>> sorted(store.order("alice", ["t1", "t2", "t3"]))
     ['t1', 't2', 't3']
     >>> store.rate("alice", "t2", 0.25)
     False
@@ -119,6 +142,10 @@ class RatingStore:
             con.executescript(_SCHEMA)
         finally:
             con.close()
+        with self._transaction() as con:  # one opener upgrades, a concurrent one then sees it done
+            columns = {row[1] for row in con.execute("PRAGMA table_info(raters)")}
+            if "token_hash" not in columns:  # a database from before rater tokens
+                con.execute("ALTER TABLE raters ADD COLUMN token_hash TEXT")
 
     def _connect(self):
         con = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
@@ -141,7 +168,12 @@ class RatingStore:
             con.close()
 
     def register(self, rater, tracks):
-        """Create ``rater`` if new and return their track order.
+        """Create ``rater`` and return their secret token, or None if the name is taken.
+
+        The token (:func:`secrets.token_urlsafe`) is returned only here;
+        the store keeps its hash, checked by :meth:`check_token`. A taken
+        name gets no token, so nobody can take over another rater's ratings
+        by registering their name again.
 
         A new rater's order is a permutation of ``tracks`` drawn with
         :func:`rater_seed`; it is stored, so later changes to the panel do
@@ -149,14 +181,49 @@ class RatingStore:
         """
         rater = check_rater_id(rater)
         tracks = list(tracks)
+        token = secrets.token_urlsafe(_TOKEN_BYTES)
         with self._transaction() as con:
-            if con.execute("SELECT 1 FROM raters WHERE rater = ?", (rater,)).fetchone() is None:
-                seed = rater_seed(rater)
-                order = [tracks[i] for i in np.random.default_rng(seed).permutation(len(tracks))]
-                con.execute("INSERT INTO raters (rater, seed, track_order, created_at) VALUES (?, ?, ?, ?)",
-                            (rater, seed, json.dumps(order), _now()))
-                logger.info("new rater %s", rater)
-        return self.order(rater, tracks)
+            if con.execute("SELECT 1 FROM raters WHERE rater = ?", (rater,)).fetchone() is not None:
+                return None
+            seed = rater_seed(rater)
+            order = [tracks[i] for i in np.random.default_rng(seed).permutation(len(tracks))]
+            con.execute("INSERT INTO raters (rater, seed, track_order, created_at, token_hash) "
+                        "VALUES (?, ?, ?, ?, ?)",
+                        (rater, seed, json.dumps(order), _now(), _token_hash(token)))
+        logger.info("new rater %s", rater)
+        return token
+
+    def issue_token(self, rater):
+        """Give ``rater`` a new secret token and return it; the old one stops working.
+
+        For a rater who lost their token (another browser, cleared storage)
+        or who registered before tokens existed. Raises KeyError for an
+        unknown rater.
+        """
+        token = secrets.token_urlsafe(_TOKEN_BYTES)
+        with self._transaction() as con:
+            cursor = con.execute("UPDATE raters SET token_hash = ? WHERE rater = ?",
+                                 (_token_hash(token), rater))
+            if cursor.rowcount == 0:
+                raise KeyError(rater)
+        logger.info("new token for rater %s", rater)
+        return token
+
+    def check_token(self, rater, token):
+        """Whether ``token`` is the secret token of ``rater``; KeyError for an unknown rater.
+
+        Compares in constant time, so response times do not reveal how much
+        of a guess was right.
+        """
+        con = self._connect()
+        try:
+            row = con.execute("SELECT token_hash FROM raters WHERE rater = ?", (rater,)).fetchone()
+        finally:
+            con.close()
+        if row is None:
+            raise KeyError(rater)
+        # A rater without a hash (registered before tokens) matches no token.
+        return row[0] is not None and hmac.compare_digest(row[0], _token_hash(token))
 
     def order(self, rater, tracks):
         """The stored track order of ``rater``, restricted to ``tracks``.

@@ -1,5 +1,6 @@
 // Listening test client. The server keeps all state (order, progress, ratings);
-// this page plays audio and posts answers.
+// this page plays audio and posts answers. Registering hands out the rater's secret
+// token, kept in localStorage and sent with every rater request (Authorization: Bearer).
 //
 // Gapless switching: the 17 variants of a track are decoded into AudioBuffers and
 // started together at the same AudioContext time, each through its own GainNode.
@@ -11,14 +12,15 @@
 (() => {
   const FADE = 0.03;          // crossfade, seconds
   const START_DELAY = 0.05;   // schedule ahead so all sources start on the same sample
-  const RATER_KEY = "sk_reseq.listen.rater";
+  const RATER_KEY = "sk_reseq.listen.rater";     // the last rater of this browser
+  const TOKENS_KEY = "sk_reseq.listen.tokens";   // {rater: token}, for every rater who started here
 
   const $ = (id) => document.getElementById(id);
   const screens = ["login", "noise", "track", "break", "done"];
 
   const app = {
     ctx: null, master: null, panel: null, state: null, noiseBuffer: null,
-    player: null, phase: "login", noisesPlayed: 0,
+    player: null, phase: "login", noisesPlayed: 0, token: null,
   };
 
   // ---------------------------------------------------------------- helpers
@@ -34,12 +36,13 @@
     el.hidden = !message;
   }
 
-  async function api(method, url, body) {
+  async function api(method, url, body, token) {
     const options = { method, headers: {} };
     if (body !== undefined) {
       options.headers["Content-Type"] = "application/json";
       options.body = JSON.stringify(body);
     }
+    if (token) options.headers["Authorization"] = `Bearer ${token}`;
     const response = await fetch(url, options);
     let data = null;
     try { data = await response.json(); } catch (e) { /* not JSON */ }
@@ -47,6 +50,38 @@
       throw new Error((data && data.error) || `${method} ${url} failed (${response.status})`);
     }
     return data;
+  }
+
+  // Each rater's own token, so that raters taking turns on a shared computer can all resume.
+  function loadTokens() {
+    try {
+      const tokens = JSON.parse(localStorage.getItem(TOKENS_KEY));
+      return tokens && typeof tokens === "object" ? tokens : {};
+    } catch (e) {
+      return {};
+    }
+  }
+
+  function tokenOf(rater) {
+    const tokens = loadTokens();
+    return Object.hasOwn(tokens, rater) ? tokens[rater] : undefined;  // not "constructor" & co.
+  }
+
+  function saveToken(rater, token) {
+    const tokens = loadTokens();
+    tokens[rater] = token;
+    localStorage.setItem(TOKENS_KEY, JSON.stringify(tokens));
+  }
+
+  // A resume link (`sk-reseq listen token`) ends in #rater=...&token=...: keep the token,
+  // then drop it from the address bar and the history.
+  function readResumeLink() {
+    const params = new URLSearchParams(location.hash.slice(1));
+    const rater = params.get("rater"), token = params.get("token");
+    if (!rater || !token) return;
+    saveToken(rater, token);
+    localStorage.setItem(RATER_KEY, rater);
+    history.replaceState(null, "", location.pathname + location.search);
   }
 
   function formatTime(s) {
@@ -290,7 +325,7 @@
     showError("");
     try {
       const result = await api("POST", "/api/ratings",
-        { rater: app.state.rater, track: app.state.next.track, rating });
+        { rater: app.state.rater, track: app.state.next.track, rating }, app.token);
       await resumePlayback();
       await app.player.stop();
       app.player = null;   // drop the decoded buffers
@@ -316,7 +351,12 @@
       }
       await app.ctx.resume();
       if (!app.panel) app.panel = await api("GET", "/api/panel");
-      const state = await api("POST", "/api/raters", { rater });
+      // A new rater gets a token; a registered one resumes with the token kept here.
+      const token = tokenOf(rater);
+      const result = await api("POST", "/api/raters", { rater }, token);
+      const state = result.state;
+      app.token = result.token || token;
+      if (result.token) saveToken(state.rater, result.token);
       localStorage.setItem(RATER_KEY, state.rater);
       if (!app.noiseBuffer) app.noiseBuffer = await decode(app.panel.noise.url);
       show(state, false);
@@ -330,6 +370,7 @@
   function init() {
     const ticks = $("ticks");
     for (let i = 0; i <= 16; i++) ticks.appendChild(new Option("", String(i)));
+    readResumeLink();
     const saved = localStorage.getItem(RATER_KEY);
     if (saved) {
       $("rater-id").value = saved;
