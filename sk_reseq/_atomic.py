@@ -6,7 +6,7 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_open", "atomic_write_json"]
+__all__ = ["atomic_path", "atomic_open", "atomic_write_json", "scratch_path", "check_writable"]
 
 # mkstemp creates files readable by the owner only; the final file should get
 # the permissions of a plain open() instead. The umask can only be read by
@@ -24,8 +24,7 @@ def atomic_path(path, suffix=".tmp"):
     (e.g. ``savefig``) see the right extension.
     """
     path = Path(path)
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=path.parent)
-    os.close(fd)
+    tmp = _temp_next_to(path, suffix)
     try:
         yield tmp
         os.chmod(tmp, 0o666 & ~_UMASK)
@@ -33,6 +32,54 @@ def atomic_path(path, suffix=".tmp"):
     finally:
         if os.path.exists(tmp):
             os.unlink(tmp)
+
+
+def _temp_next_to(path, suffix):
+    """Create an empty temporary file in ``path``'s folder; clear errors if it cannot be."""
+    folder = path.parent
+    if not folder.is_dir():
+        raise FileNotFoundError(f"output folder does not exist: {folder}")
+    if path.is_dir():
+        raise IsADirectoryError(f"output path is a directory: {path}")
+    try:
+        fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=suffix, dir=folder)
+    except OSError as exc:  # EACCES, EROFS, EDQUOT, ...: say which folder and why
+        raise PermissionError(
+            f"output folder is not writable: {folder} ({exc.strerror or exc})"
+        ) from exc
+    os.close(fd)
+    return tmp
+
+
+@contextmanager
+def scratch_path(path, suffix=".tmp"):
+    """A temporary file next to ``path``, always removed: a place for a trial write.
+
+    It is created where :func:`atomic_path` would create its own, so a
+    successful trial means the real write can get there too.
+    """
+    tmp = _temp_next_to(Path(path), suffix)
+    try:
+        yield tmp
+    finally:
+        if os.path.exists(tmp):
+            os.unlink(tmp)
+
+
+def check_writable(path):
+    """Fail unless a file can be written at ``path`` (atomically, via a temporary file).
+
+    Creates and removes a temporary file in the destination folder rather
+    than asking ``os.access``, which answers yes to root even on a
+    read-only file system.
+
+    Raises
+    ------
+    FileNotFoundError, IsADirectoryError, PermissionError
+        Missing folder, ``path`` a directory, folder not writable.
+    """
+    with scratch_path(path):
+        pass
 
 
 @contextmanager

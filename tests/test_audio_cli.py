@@ -2,6 +2,7 @@
 
 import os
 import stat
+import tempfile
 
 import numpy as np
 import pytest
@@ -121,12 +122,13 @@ def test_cli_eq_unwritable_folder(stereo_wav, tmp_path, capsys):
 
 
 def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
-    def broken_write(*args, **kwargs):
-        with open(args[0], "wb") as handle:
-            handle.write(b"partial")
+    real_write = sf.SoundFile.write
+
+    def broken_write(self, data):
+        real_write(self, data[:5])
         raise RuntimeError("disk full")
 
-    monkeypatch.setattr(sf, "write", broken_write)
+    monkeypatch.setattr(sf.SoundFile, "write", broken_write)
     with pytest.raises(RuntimeError, match="disk full"):
         save_audio(tmp_path / "a.wav", np.zeros((1, 10), dtype=np.float32), 8000)
     assert list(tmp_path.iterdir()) == []
@@ -135,9 +137,12 @@ def test_failed_write_leaves_no_partial_file(tmp_path, monkeypatch):
 def test_cli_eq_output_inside_a_file_or_denied(stereo_wav, tmp_path, capsys, monkeypatch):
     assert main(["eq", str(stereo_wav), str(stereo_wav / "o.wav")]) == 2
     assert "does not exist" in capsys.readouterr().err
-    # root ignores permissions, so deny access the way a read-only folder would
-    real_access = os.access
-    monkeypatch.setattr(os, "access", lambda p, mode: False if mode == os.W_OK else real_access(p, mode))
+    # root ignores permissions (and os.access says yes to it even on a read-only
+    # mount), so fail the temporary file the way a read-only folder would
+    def denied(*args, **kwargs):
+        raise PermissionError(13, "Permission denied")
+
+    monkeypatch.setattr(tempfile, "mkstemp", denied)
     assert main(["eq", str(stereo_wav), str(tmp_path / "o.wav")]) == 2
     assert "not writable" in capsys.readouterr().err
     assert not (tmp_path / "o.wav").exists()

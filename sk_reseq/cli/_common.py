@@ -3,19 +3,70 @@
 import os
 from pathlib import Path
 
+from .._atomic import atomic_path, check_writable
+from ..audio import check_audio_output
+
 # Inputs longer than this get a progress bar (unless --quiet).
 PROGRESS_MIN_SECONDS = 20.0
 
 
-def check_output_path(path):
-    """Fail before any work if ``path`` cannot be written."""
-    parent = Path(path).resolve().parent
-    if not parent.is_dir():
-        raise FileNotFoundError(f"output folder does not exist: {parent}")
-    if not os.access(parent, os.W_OK):
-        raise PermissionError(f"output folder is not writable: {parent}")
-    if Path(path).is_dir():
-        raise IsADirectoryError(f"output path is a directory: {path}")
+def _same_file(a, b):
+    """Whether paths ``a`` and ``b`` name one file (same path, a link to it, or a hard link)."""
+    a, b = Path(a), Path(b)
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
+
+
+def check_distinct(path, others):
+    """Fail if ``path`` is the same file as one of ``others`` (a mapping label -> path)."""
+    for label, other in others.items():
+        if other is not None and _same_file(path, other):
+            raise ValueError(
+                f"output {path} is the same file as {label} ({other}); choose another path "
+                "(sk-reseq never overwrites its input, nor one output with another)."
+            )
+
+
+def check_output_path(path, *, others=None):
+    """Fail before any work if ``path`` cannot be written or is one of ``others``.
+
+    Writability is tested by creating and removing a temporary file in the
+    destination folder (``os.access`` says yes to root on a read-only mount).
+    """
+    check_distinct(path, others or {})
+    check_writable(path)
+
+
+def check_audio_output_path(path, info, *, others=None):
+    """:func:`check_output_path` for audio shaped like ``info`` (:func:`~sk_reseq.audio.audio_info`).
+
+    Also checks the extension, the channels and the rate against the output
+    format (by a trial write). Returns the subtype to write.
+    """
+    check_distinct(path, others or {})
+    _, subtype = check_audio_output(path, info.samplerate, info.channels, info.subtype)
+    return subtype
+
+
+def figure_formats():
+    """File extensions matplotlib can save figures as (without the dot)."""
+    from matplotlib.backend_bases import FigureCanvasBase
+
+    return sorted(FigureCanvasBase.get_supported_filetypes())
+
+
+def check_figure_path(path, *, others=None):
+    """:func:`check_output_path` for a figure: also its extension must be an image format."""
+    ext = Path(path).suffix.lower().lstrip(".")
+    formats = figure_formats()
+    if ext not in formats:
+        raise ValueError(
+            f"unsupported figure format {('.' + ext) if ext else '(no extension)'!r} for {path}; "
+            f"supported: {', '.join('.' + f for f in formats)}."
+        )
+    check_output_path(path, others=others)
 
 
 def progress_bar(total, desc, quiet, seconds=None, unit="sample"):
@@ -32,14 +83,11 @@ def save_figure(fig, path):
     import matplotlib.pyplot as plt
 
     path = Path(path)
-    tmp = path.with_name(f".{path.name}.part{path.suffix}")
     try:
-        fig.savefig(tmp, dpi=120)
-        os.replace(tmp, path)
+        with atomic_path(path, suffix=path.suffix) as tmp:
+            fig.savefig(tmp, dpi=120)
     finally:
         plt.close(fig)
-        if tmp.exists():
-            tmp.unlink()
 
 
 def use_agg():

@@ -3,7 +3,7 @@
 from pathlib import Path
 
 from ..audio import audio_info, load_audio, save_audio
-from ._common import check_output_path, progress_bar, save_figure, use_agg
+from ._common import check_audio_output_path, check_figure_path, progress_bar, save_figure, use_agg
 
 
 def register(subparsers):
@@ -32,13 +32,14 @@ def run(args):
     from ..equalizer import AutoEqualizer
     from ..persistence import load_model
 
+    # Every check before the work (see sk-reseq eq), the model's included.
     info = audio_info(args.input)
-    check_output_path(args.output)
+    subtype = check_audio_output_path(args.output, info, others={"IN": args.input})
     if args.report:
-        check_output_path(args.report)
+        check_figure_path(args.report, others={"IN": args.input, "OUT": args.output})
     model = load_model(args.model, trusted=args.trust) if args.model else None
+    auto = AutoEqualizer(model, sr=info.samplerate, hop=args.hop, smoothing=args.smoothing).fit()
     audio, sr = load_audio(args.input)
-    auto = AutoEqualizer(model, sr=sr, hop=args.hop, smoothing=args.smoothing).fit()
     seconds = audio.shape[1] / sr
     bar = progress_bar(2 * audio.shape[1], Path(args.input).name, args.quiet, seconds)
     try:
@@ -46,7 +47,7 @@ def run(args):
     finally:
         if bar is not None:
             bar.close()
-    save_audio(args.output, y, sr, subtype=info.subtype)
+    save_audio(args.output, y, sr, subtype=subtype)
     curve = auto.factors_
     if args.report:
         use_agg()

@@ -4,14 +4,16 @@ from pathlib import Path
 
 from ..audio import audio_info, load_audio, save_audio
 from ..equalizer import ResonanceEqualizer
-from ._common import check_output_path, progress_bar, save_figure, use_agg
+from ._common import check_audio_output_path, check_figure_path, progress_bar, save_figure, use_agg
 
 
 def register(subparsers):
     p = subparsers.add_parser(
         "eq",
         help="attenuate resonances in an audio file by a fixed factor",
-        description="Equalize IN into OUT (same sample rate and sample format as IN).",
+        description="Equalize IN into OUT: same sample rate, and IN's sample format where OUT's "
+                    "format holds it (else the nearest: 16-bit PCM from MP3 or OGG, 24-bit "
+                    "FLAC from float).",
     )
     p.add_argument("input", metavar="IN", help="input audio file (WAV, FLAC, OGG, MP3, ...)")
     p.add_argument("output", metavar="OUT", help="output audio file; its extension sets the format")
@@ -28,29 +30,33 @@ def register(subparsers):
 
 
 def run(args):
+    # Every check before the work: the input, the output (format, subtype,
+    # channels, rate, folder, not the input), the figure and the parameters.
     info = audio_info(args.input)
-    check_output_path(args.output)
+    subtype = check_audio_output_path(args.output, info, others={"IN": args.input})
     if args.plot:
-        check_output_path(args.plot)
-    audio, sr = load_audio(args.input)
+        check_figure_path(args.plot, others={"IN": args.input, "OUT": args.output})
     eq = ResonanceEqualizer(
-        factor=args.factor, sr=sr, mix=args.mix, smoothing=args.smoothing,
+        factor=args.factor, sr=info.samplerate, mix=args.mix, smoothing=args.smoothing,
         threshold=args.threshold, link_channels=not args.unlinked,
         output="delta" if args.delta else "equalized",
     ).fit()
-    bar = progress_bar(audio.shape[1], Path(args.input).name, args.quiet, audio.shape[1] / sr)
+    audio, sr = load_audio(args.input)
+    n_channels, n_samples = audio.shape
+    bar = progress_bar(n_samples, Path(args.input).name, args.quiet, n_samples / sr)
     try:
-        y, analysis = eq.equalize(audio, return_analysis="mean",
+        # In place: the file's audio is ours, and one copy of a long file is enough.
+        y, analysis = eq.equalize(audio, return_analysis="mean", out=audio,
                                   progress=bar.update if bar else None)
     finally:
         if bar is not None:
             bar.close()
-    save_audio(args.output, y, sr, subtype=info.subtype)
+    save_audio(args.output, y, sr, subtype=subtype)
     if args.plot:
         save_plot(analysis, args.plot, f"{Path(args.input).name}: factor {args.factor:g}")
     if not args.quiet:
         gain = analysis.mean_gain_db
-        print(f"{args.input} -> {args.output}: {audio.shape[0]} ch, {audio.shape[1] / sr:.1f} s "
+        print(f"{args.input} -> {args.output}: {n_channels} ch, {n_samples / sr:.1f} s "
               f"at {sr} Hz, factor {args.factor:g}; mean gain {gain.mean():.2f} dB, "
               f"strongest {gain.min():.2f} dB")
     return 0

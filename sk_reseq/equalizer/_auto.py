@@ -13,6 +13,9 @@ from ._resonance import ResonanceEqualizer
 
 __all__ = ["AutoEqualizer"]
 
+# Seconds: predictions further apart than this cannot follow the music.
+_MAX_HOP = 60.0
+
 
 class AutoEqualizer(TransformerMixin, BaseEstimator):
     """Resonance equalizer whose factor a model predicts from the audio.
@@ -37,7 +40,9 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         :mod:`sk_reseq.models`. None loads the default model shipped with
         the package (:func:`sk_reseq.training.load_default_model`).
     hop : float, default=0.5
-        Seconds between predictions.
+        Seconds between predictions: at least the equalizer's frame hop
+        (``hop_length / sr``, 23 ms at 44.1 kHz; the equalizer cannot apply
+        factors more often) and at most 60.
     smoothing : float, default=3.0
         Time constant in seconds of the moving average over predictions;
         0 disables it.
@@ -84,7 +89,7 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "model": [HasMethods(["predict"]), None],
-        "hop": [Interval(Real, 0, None, closed="neither")],
+        "hop": [Interval(Real, 0, _MAX_HOP, closed="right")],
         "smoothing": [Interval(Real, 0, None, closed="left")],
         "factor_range": [tuple, list],
         "window": [Interval(Real, 0, None, closed="neither")],
@@ -124,17 +129,24 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
                 f"factor_range must be (low, high) with 0 <= low <= high <= 1, got "
                 f"{self.factor_range!r}."
             )
-        if self.model is None:
+        base = ResonanceEqualizer() if self.equalizer is None else clone(self.equalizer)
+        self.equalizer_ = base.set_params(factor=0.0, sr=self.sr).fit()
+        self.latency_ = self.equalizer_.latency_
+        self._hop_samples = max(1, int(round(self.hop * self.sr)))
+        frame_hop = self.equalizer_.hop_length_
+        if self._hop_samples < frame_hop:
+            raise ValueError(
+                f"hop must lie in [{frame_hop / self.sr:.4g}, {_MAX_HOP:g}] seconds: at least the "
+                f"equalizer's frame hop ({frame_hop} samples at sr={self.sr:g}), which is as often "
+                f"as a factor can change; got {self.hop!r}."
+            )
+        self._window_samples = max(1, int(round(self.window * self.sr)))
+        if self.model is None:  # last: the settings are checked before the model loads
             from ..training import load_default_model
 
             self.model_ = load_default_model()
         else:
             self.model_ = self.model
-        base = ResonanceEqualizer() if self.equalizer is None else clone(self.equalizer)
-        self.equalizer_ = base.set_params(factor=0.0, sr=self.sr).fit()
-        self.latency_ = self.equalizer_.latency_
-        self._hop_samples = max(1, int(round(self.hop * self.sr)))
-        self._window_samples = max(1, int(round(self.window * self.sr)))
         self._stream = None
         return self
 

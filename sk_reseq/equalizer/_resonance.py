@@ -51,7 +51,8 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
     phon : float, default=80.0
         Monitoring level of the equal-loudness weighting.
     smoothing : float, default=1.0
-        Width in octaves of the smoothing across bands.
+        Width in octaves of the smoothing across bands, at most the span of
+        the bands (``log2(fmax / fmin)``, about 10 octaves for 20 Hz-20 kHz).
     smoothing_method : {"median", "mean"}, default="median"
         Running median (robust to the resonances themselves) or mean; see
         :func:`sk_reseq.spectral.smooth_bands`.
@@ -193,6 +194,15 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         averaging_frames = max(1, int(round((span - n_fft) / hop)) + 1)
         layout = cached_layout(float(self.sr), n_fft, int(self.n_bands), float(self.fmin),
                          float(self.fmax), float(self.phon))
+        # A window wider than the bands smooths nothing more (and its size
+        # in bands would be allocated): at most the layout's span.
+        span = float(np.log2(layout.edges[-1] / layout.edges[0]))
+        if self.smoothing > span:
+            raise ValueError(
+                f"smoothing must lie in (0, {span:.2f}] octaves, the span of the bands "
+                f"({layout.edges[0]:g} to {layout.edges[-1]:g} Hz, from fmin, fmax and sr); "
+                f"got {self.smoothing!r}."
+            )
         return n_fft, hop, averaging_frames, layout
 
     def fit(self, X=None, y=None):
@@ -300,13 +310,19 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         n_fft, hop, _, _ = self._configure()
         return np.asarray(frame_indices) * hop + n_fft // 2 - (n_fft - hop)
 
-    def _process_track(self, x, factor_at, recorder=None, progress=None):
-        """Equalize one float track (channels, samples); returns same dtype."""
+    def _process_track(self, x, factor_at, recorder=None, progress=None, out=None):
+        """Equalize one float track (channels, samples); returns same dtype.
+
+        ``out`` may be ``x`` itself: each chunk of ``x`` is copied into the
+        engine before any output is written, and the output lags the input
+        by ``n_fft - hop`` samples, so no sample is overwritten before it is read.
+        """
         n_fft, hop, _, _ = self._configure()
         dtype = np.float64 if x.dtype == np.float64 else np.float32
         n_channels, n = x.shape
         engine = self._engine(n_channels, factor_at, recorder, dtype)
-        out = np.empty((n_channels, n), dtype=dtype)
+        if out is None:
+            out = np.empty((n_channels, n), dtype=dtype)
         skip = n_fft - hop  # leading output that belongs to the implicit zero padding
         total = -(-(n + n_fft - hop) // hop) * hop  # input incl. trailing zeros
         written = 0
@@ -329,7 +345,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
                 progress(stop - start)
         return out
 
-    def equalize(self, X, factor=None, *, return_analysis=False, progress=None):
+    def equalize(self, X, factor=None, *, return_analysis=False, progress=None, out=None):
         """Equalize one track (or a batch), optionally returning the analysis.
 
         Parameters
@@ -351,10 +367,14 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         progress : callable, optional
             Called with the number of input samples processed after each chunk
             (e.g. ``tqdm.update``).
+        out : np.ndarray [shape=(channels, samples)], optional
+            Array to write the result into, of ``X``'s shape and float dtype
+            (a single float track). It may be ``X`` itself, which is then
+            overwritten with the result: that saves a copy of a long track.
 
         Returns
         -------
-        y : np.ndarray, same shape and dtype as ``X``
+        y : np.ndarray, same shape and dtype as ``X`` (``out`` if given)
         analysis : Bunch, only if ``return_analysis``
 
         Examples
@@ -373,6 +393,8 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         factor_at = self._factor_function(factor, n_fft, hop, self.n_frames(x.shape[-1]))
         dtype = original.dtype if np.issubdtype(original.dtype, np.integer) else None
         squeeze = original.ndim == 1
+        if out is not None:
+            self._check_out(out, original)
         if x.ndim == 3:
             if return_analysis:
                 raise ValueError("return_analysis=True needs a single track, not a batch.")
@@ -381,10 +403,32 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         if return_analysis not in (False, True, "mean"):
             raise ValueError(f"return_analysis must be True, False or 'mean', got {return_analysis!r}.")
         recorder = _Recorder(keep_frames=return_analysis is True) if return_analysis else None
-        y = self._restore(self._process_track(x, factor_at, recorder, progress), dtype, squeeze)
+        y = self._restore(self._process_track(x, factor_at, recorder, progress, out), dtype,
+                          squeeze)
         if not return_analysis:
             return y
         return y, self._analysis_bunch(recorder, x.shape[1])
+
+    @staticmethod
+    def _check_out(out, X):
+        if not isinstance(out, np.ndarray):
+            raise TypeError(f"out must be a numpy array, got {type(out).__name__}.")
+        if X.ndim != 2 or X.dtype not in (np.float32, np.float64):
+            raise ValueError(
+                "out needs X to be a single float32 or float64 track (channels, samples); "
+                f"got X of shape {X.shape} and dtype {X.dtype}."
+            )
+        if out.shape != X.shape or out.dtype != X.dtype:
+            raise ValueError(
+                f"out must have X's shape {X.shape} and dtype {X.dtype}; got shape {out.shape} "
+                f"and dtype {out.dtype}."
+            )
+        if not out.flags.writeable:
+            raise ValueError("out must be writeable.")
+        same = (out.__array_interface__["data"][0] == X.__array_interface__["data"][0]
+                and out.strides == X.strides)
+        if not same and np.may_share_memory(out, X):
+            raise ValueError("out must be X itself or an array that shares no memory with X.")
 
     @staticmethod
     def _restore(y, int_dtype, squeeze):
