@@ -253,12 +253,22 @@ def _declared_frames(path, info):
                 fh.seek(size + (size & 1), 1)
 
 
+# Largest shortfall of a compressed file's decoded frames against its declared
+# count that is not taken for truncation (Vorbis blocks: at most 8192 frames).
+_CODEC_SLACK_FRAMES = 8192
+
+
 def _warn_if_truncated(path, info, start, frames, n_read):
     """Log a warning if ``path`` ended before its header said (only where it was read up to)."""
     sr = info.samplerate
     end = start + n_read
     declared = _declared_frames(path, info)
-    if declared is not None and end < (declared if frames is None else min(declared, start + frames)):
+    # A WAV header counts its frames exactly; a compressed stream's count is an
+    # estimate that may exceed what decodes by up to a codec block (Vorbis: a
+    # few hundred frames on intact files), which is no truncation.
+    slack = 0 if info.format in ("WAV", "WAVEX", "RF64") else _CODEC_SLACK_FRAMES
+    if declared is not None and end + slack < (
+            declared if frames is None else min(declared, start + frames)):
         logger.warning(
             "%s is truncated: its header declares %d frames (%.2f s) but the file holds "
             "only %d (%.2f s); the rest is missing.", path, declared, declared / sr, end, end / sr)

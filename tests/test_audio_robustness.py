@@ -362,3 +362,15 @@ def test_auto_hop_within_range(tmp_path, capsys, no_work, mean_model):
         err = capsys.readouterr().err
         assert "hop" in err and err.count("\n") == 1
     assert not (tmp_path / "out.wav").exists()
+
+
+def test_intact_vorbis_files_are_not_called_truncated(music_files, caplog):
+    # Vorbis streams decode up to a block short of their declared count: no warning.
+    import logging
+
+    from sk_reseq.audio import load_audio
+
+    with caplog.at_level(logging.WARNING, logger="sk_reseq"):
+        for path in music_files[:6]:
+            load_audio(path)
+    assert not [r for r in caplog.records if "truncated" in r.getMessage()]
