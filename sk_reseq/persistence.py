@@ -40,6 +40,8 @@ TRUSTED_TYPES = frozenset({
     "sk_reseq.models._baseline.MeanRatingRegressor",
     "sk_reseq.models._drn.DRNRegressor",
     "sk_reseq.models._ffn.FFNRegressor",
+    "sk_reseq.models._target.RatingTargetRegressor",
+    "sk_reseq.preprocessing._profile.ResonanceProfile",
     "sk_reseq.preprocessing._sampler.WindowSampler",
     "sk_reseq.preprocessing._spectrum.ELCSpectrum",
     "sk_reseq.preprocessing._spectrum.ResonanceDetector",

@@ -35,7 +35,7 @@ from functools import lru_cache
 import bottleneck as bn
 import numpy as np
 import scipy.fft
-from scipy import sparse
+from scipy import signal, sparse
 from scipy.ndimage import uniform_filter1d
 
 from .loudness import elc_weighting
@@ -58,6 +58,8 @@ __all__ = [
     "BandLayout",
     "cached_layout",
     "default_n_fft",
+    "peaking_sos",
+    "peaking_power_response",
 ]
 
 #: Number of log-spaced bands of the paper's ELC-weighted spectrum.
@@ -553,3 +555,82 @@ def default_n_fft(sr):
     (4096, 2048, 4096)
     """
     return int(2 ** np.round(np.log2(0.093 * sr)))
+
+
+def peaking_sos(center, q, gain_db, sr):
+    """RBJ audio-EQ-cookbook peaking filter as one second-order section.
+
+    The resonances of the simulated listening test are such filters.
+    scipy.signal has no peaking-EQ designer (``iirpeak`` is a resonator with
+    unit peak gain and zero gain elsewhere), hence the cookbook formula.
+
+    Parameters
+    ----------
+    center : float
+        Centre frequency in Hz, in (0, sr / 2).
+    q : float
+        Quality factor (> 0); the bandwidth is about ``center / q``.
+    gain_db : float
+        Gain at the centre in dB (negative cuts).
+    sr : float
+        Sample rate in Hz.
+
+    Returns
+    -------
+    sos : np.ndarray [shape=(6,)]
+        ``b0, b1, b2, a0, a1, a2`` with ``a0 = 1`` (one row for
+        :func:`scipy.signal.sosfilt`).
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from scipy import signal
+    >>> from sk_reseq.spectral import peaking_sos
+    >>> sos = peaking_sos(1000.0, 4.0, 12.0, 44100)
+    >>> _, h = signal.sosfreqz(sos[None], worN=[1000.0], fs=44100)
+    >>> round(float(20 * np.log10(abs(h[0]))), 6)
+    12.0
+    """
+    a = 10.0 ** (gain_db / 40.0)
+    w0 = 2.0 * np.pi * center / sr
+    alpha = np.sin(w0) / (2.0 * q)
+    cos = np.cos(w0)
+    b = np.array([1 + alpha * a, -2 * cos, 1 - alpha * a])
+    den = np.array([1 + alpha / a, -2 * cos, 1 - alpha / a])
+    return np.r_[b, den] / den[0]
+
+
+def peaking_power_response(filters, frequencies, sr):
+    """Power gain ``|H(f)|^2`` of a chain of peaking filters at ``frequencies``.
+
+    Multiplying a frame's power spectrum by it is what filtering the audio
+    does to that frame (up to the filters' short ringing), so resonances can
+    be added to an analysis without resynthesis.
+
+    Parameters
+    ----------
+    filters : array-like [shape=(n_filters, 3)]
+        Rows of ``(center_hz, q, gain_db)``; no rows gives ones.
+    frequencies : np.ndarray [shape=(n,)]
+        Frequencies in Hz (e.g. ``BandLayout.bin_frequencies``).
+    sr : float
+
+    Returns
+    -------
+    gain : np.ndarray [shape=(n,)]
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_reseq.spectral import peaking_power_response
+    >>> g = peaking_power_response([(1000.0, 4.0, 10.0)], np.array([1000.0, 9000.0]), 44100)
+    >>> np.round(10 * np.log10(g), 2).tolist()
+    [10.0, 0.01]
+    """
+    filters = np.asarray(filters, dtype=np.float64).reshape(-1, 3)
+    gain = np.ones(len(frequencies))
+    if len(filters):
+        sos = np.stack([peaking_sos(c, q, g, sr) for c, q, g in filters])
+        _, h = signal.sosfreqz(sos, worN=np.asarray(frequencies, dtype=np.float64), fs=sr)
+        gain = np.abs(h) ** 2
+    return gain

@@ -11,22 +11,33 @@ with ratings, or arrays) to a fitted model that
   :class:`~sk_reseq.preprocessing.ResonanceDetector`, no Essentia needed),
   a :class:`~sklearn.preprocessing.StandardScaler` and an
   :class:`~sk_reseq.models.FFNRegressor`;
-- ``"drn"``: a :class:`~sk_reseq.models.DRNRegressor` on the raw PCM.
+- ``"drn"``: a :class:`~sk_reseq.models.DRNRegressor` on the raw PCM;
+- ``"resonance"``: a :class:`~sk_reseq.preprocessing.ResonanceProfile`
+  whose band model learnt real music from the panel's clean excerpts, then
+  a :class:`~sk_reseq.models.RatingTargetRegressor` (linear). It needs
+  neither torch nor Essentia to predict: the default model.
 
-Training is seeded and single-threaded in torch, so the same arguments give
-the same model (predictions equal within 1e-6). The default model
-(:func:`load_default_model`) is rebuilt by ``sk-reseq train --preset default``.
+Training is seeded and single-threaded, so the same arguments give the same
+model (predictions equal within 1e-6 on one machine). The default model
+(:func:`load_default_model`) is rebuilt by ``sk-reseq train --preset default``
+from the project root, where ``../shared/corpus`` and ``../shared/music``
+hold its real music.
 """
 
 import logging
 from contextlib import contextmanager
 from pathlib import Path
 
-from sklearn.pipeline import Pipeline
+import numpy as np
+from sklearn.base import clone
+from sklearn.linear_model import LinearRegression
+from sklearn.neural_network import MLPRegressor
+from sklearn.pipeline import Pipeline, make_pipeline
 from sklearn.preprocessing import StandardScaler
+from threadpoolctl import threadpool_limits
 
 from .datasets import load_panel
-from .preprocessing import WindowSampler
+from .preprocessing import ResonanceProfile, WindowSampler
 
 __all__ = ["PRESETS", "make_model", "train_model", "default_model_path", "load_default_model"]
 
@@ -34,10 +45,18 @@ logger = logging.getLogger(__name__)
 
 SR = 22050
 
-#: Named training settings. ``default`` rebuilds the shipped default model.
+#: Real music the default model learns from (relative to the project root; see
+#: ../shared/corpus/README.md and ../shared/music/README.md for the sources).
+DEFAULT_SOURCE = ("../shared/corpus", "../shared/music")
+
+#: Named training settings. ``default`` rebuilds the shipped default model:
+#: two 12 s excerpts of each of the 108 real tracks, four resonance variants
+#: each, 5 s windows, the oracle factor as target.
 PRESETS = {
-    "default": dict(model="ffn", features="essentia", n_tracks=120, duration=8.0, n_windows=25,
-                    net_params=dict(hidden_sizes=(64, 32), max_epochs=60)),
+    "default": dict(model="resonance", source=DEFAULT_SOURCE, n_tracks=216, variants=4,
+                    duration=12.0, n_windows=6, window=5.0, target="oracle", net_params={}),
+    "paper": dict(model="ffn", features="essentia", n_tracks=120, duration=8.0, n_windows=25,
+                  net_params=dict(hidden_sizes=(64, 32), max_epochs=60)),
     "small": dict(model="ffn", features="essentia", n_tracks=40, duration=6.0, n_windows=20,
                   net_params=dict(hidden_sizes=(32,), max_epochs=20)),
 }
@@ -48,10 +67,10 @@ def make_model(model="ffn", features=None, *, random_state=0, **net_params):
 
     Parameters
     ----------
-    model : {"ffn", "drn"}
+    model : {"ffn", "drn", "resonance"}
     features : {"essentia", "resonances"}, optional
         Inputs of the FFN (default ``"essentia"``, the paper's features);
-        not used by the DRN.
+        not used by the other models.
     random_state : int
     **net_params
         Parameters of the network (e.g. ``hidden_sizes``, ``max_epochs``).
@@ -66,14 +85,22 @@ def make_model(model="ffn", features=None, *, random_state=0, **net_params):
     >>> [name for name, _ in make_model("ffn", "resonances").steps]
     ['elcspectrum', 'resonancedetector', 'standardscaler', 'ffnregressor']
     """
-    from .models import DRNRegressor, FFNRegressor
+    from .models import DRNRegressor, FFNRegressor, RatingTargetRegressor
 
+    if model in ("drn", "resonance") and features is not None:
+        raise ValueError(f"features applies to the FFN only, not to model={model!r}.")
     if model == "drn":
-        if features is not None:
-            raise ValueError("features applies to the FFN only; the DRN reads raw audio.")
         return Pipeline([("drnregressor", DRNRegressor(random_state=random_state, **net_params))])
+    if model == "resonance":
+        band_model = make_pipeline(StandardScaler(), MLPRegressor(
+            hidden_layer_sizes=(64, 32), max_iter=80, early_stopping=True, random_state=random_state))
+        return Pipeline([
+            ("resonanceprofile", ResonanceProfile(sr=SR, band_model=band_model,
+                                                  random_state=random_state)),
+            ("ratingtargetregressor", RatingTargetRegressor(LinearRegression())),
+        ])
     if model != "ffn":
-        raise ValueError(f"model must be 'ffn' or 'drn', got {model!r}.")
+        raise ValueError(f"model must be 'ffn', 'drn' or 'resonance', got {model!r}.")
     features = "essentia" if features is None else features
     if features == "essentia":
         from .features import FeatureSummarizer
@@ -90,21 +117,26 @@ def make_model(model="ffn", features=None, *, random_state=0, **net_params):
 
 
 @contextmanager
-def _single_torch_thread():
+def _single_thread(model):
     # Thread count changes the order of float reductions: one thread makes
-    # training bit-for-bit repeatable (and is faster for these small nets).
-    import torch
+    # training bit-for-bit repeatable (and is faster for these small models).
+    with threadpool_limits(1):
+        if model == "resonance":  # no torch needed
+            yield
+            return
+        import torch
 
-    before = torch.get_num_threads()
-    torch.set_num_threads(1)
-    try:
-        yield
-    finally:
-        torch.set_num_threads(before)
+        before = torch.get_num_threads()
+        torch.set_num_threads(1)
+        try:
+            yield
+        finally:
+            torch.set_num_threads(before)
 
 
 def train_model(data="simulated", model="ffn", features=None, *, n_tracks=120, duration=8.0,
-                n_raters=15, n_windows=25, random_state=0, net_params=None, progress=None):
+                n_raters=15, n_windows=25, source=None, variants=1, window=0.5,
+                target="ratings", random_state=0, net_params=None, progress=None):
     """Train a model of the attenuation factor on rated tracks.
 
     Parameters
@@ -117,6 +149,21 @@ def train_model(data="simulated", model="ffn", features=None, *, n_tracks=120, d
         Size of a simulated panel.
     n_windows : int
         Random causal windows per track.
+    source : str, path or sequence, optional
+        Music of a simulated panel (folders or files); None is synthetic.
+    variants : int, default=1
+        Resonance variants per excerpt of a simulated panel (rows of one
+        source file form a group: never split across training and validation).
+    window : float, default=0.5
+        Seconds of audio per window (the paper: 0.5); the model predicts
+        from this much audio, and :class:`~sk_reseq.equalizer.AutoEqualizer`
+        reads it from the model (``window_``).
+    target : {"ratings", "oracle"}, default="ratings"
+        What the model learns: the raters' ratings (the paper), or, for a
+        simulated panel, the oracle factor the simulated raters answer
+        from. The oracle is the factor that restores the clean music; the
+        simulated raters scale it by 0.45 (fitted to the paper's Table 1),
+        so a model of the ratings can restore at most about half of it.
     random_state : int
         Seeds the panel, the windows and the network.
     net_params : dict, optional
@@ -138,21 +185,52 @@ def train_model(data="simulated", model="ffn", features=None, *, n_tracks=120, d
     >>> model.predict(np.zeros((1, 2, 11025), dtype=np.float32)).shape
     (1,)
     """
+    if target not in ("ratings", "oracle"):
+        raise ValueError(f"target must be 'ratings' or 'oracle', got {target!r}.")
+    if target == "oracle" and data != "simulated":
+        raise ValueError("target='oracle' needs a simulated panel (data='simulated'); rated "
+                         "folders have ratings only.")
+    if model == "resonance" and data != "simulated":
+        raise ValueError("model='resonance' learns real music from a simulated panel's clean "
+                         "excerpts: use data='simulated' with source=<folders of music>.")
     panel = load_panel(data, sr=SR, n_tracks=n_tracks, n_raters=n_raters, duration=duration,
+                       source=source, variants=variants, return_clean=model == "resonance",
                        random_state=random_state, progress=progress)
-    sampler = WindowSampler(duration=0.5, sr=SR, n_windows=n_windows, random_state=random_state)
-    X, Y, groups = sampler.fit_resample(panel.audio, panel.ratings)
+    Y = panel.oracle if target == "oracle" else panel.ratings
+    sampler = WindowSampler(duration=window, sr=SR, n_windows=n_windows, random_state=random_state)
+    X, Y, rows = sampler.fit_resample(panel.audio, Y)
+    groups = np.asarray(panel.groups)[rows]
     est = make_model(model, features, random_state=random_state, **(net_params or {}))
     logger.info("training %s on %d windows of %d tracks (%s)", model, len(X), len(panel.audio),
                 panel.source)
-    with _single_torch_thread():
-        est.fit(X, Y, **{f"{est.steps[-1][0]}__groups": groups})
+    with _single_thread(model):
+        if model == "resonance":
+            _fit_resonance_model(est, X, Y, panel, variants, sampler)
+        else:
+            est.fit(X, Y, **{f"{est.steps[-1][0]}__groups": groups})
+    est.window_ = window
     est.training_info_ = {
         "source": panel.source, "n_tracks": len(panel.audio), "n_windows": int(len(X)),
-        "model": model, "features": features if model == "ffn" else None,
-        "random_state": random_state,
+        "model": model, "features": features if model == "ffn" else None, "target": target,
+        "window": window, "random_state": random_state,
     }
     return est
+
+
+def _fit_resonance_model(est, X, Y, panel, variants, sampler):
+    """Fit the profile's band model on the clean excerpts, then the rest on the panel.
+
+    The band model must learn music without added resonances, so it is fit
+    on windows of the clean excerpts (one variant of each), and then held
+    fixed (``prefit``) while the pipeline fits on the panel's resonant windows.
+    """
+    profile = est.steps[0][1]
+    clean = panel.clean[::variants]  # rows of one excerpt are consecutive
+    windows, _, _ = clone(sampler).fit_resample(clean, np.zeros(len(clean)))
+    fitted = clone(profile).fit(windows)
+    est.set_params(resonanceprofile__band_model=fitted.band_model_,
+                   resonanceprofile__prefit=True)
+    est.fit(X, Y)
 
 
 def default_model_path():

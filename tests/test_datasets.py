@@ -7,7 +7,8 @@ from scipy import stats
 
 from sk_reseq.datasets import (FACTOR_STEPS, add_resonances, make_listening_test,
                                make_synthetic_music)
-from sk_reseq.datasets._panel import _band_distance, _frame_power, _inject, _peaking_sos
+from sk_reseq.datasets._panel import _band_distance, _frame_power, _inject
+from sk_reseq.spectral import peaking_sos
 from sk_reseq.equalizer import ResonanceEqualizer
 from sk_reseq.stats import rater_correlations, rater_summary
 
@@ -64,7 +65,7 @@ def test_synthetic_music_bad_parameters(params):
 
 
 def test_peaking_filter_gain_at_centre_and_inverse():
-    sos = _peaking_sos(1000.0, 8.0, 12.0, SR)[None]
+    sos = peaking_sos(1000.0, 8.0, 12.0, SR)[None]
     from scipy.signal import sosfreqz
 
     w, h = sosfreqz(sos, worN=[50.0, 1000.0, 8000.0], fs=SR)

@@ -10,14 +10,15 @@ __all__ = ["load_panel"]
 
 
 def load_panel(data="simulated", *, sr=22050, n_tracks=150, n_raters=15, duration=10.0,
-               random_state=None, progress=None):
+               source=None, variants=1, return_clean=False, random_state=None, progress=None):
     """Tracks and their ratings, from a simulated panel, a folder or arrays.
 
     Parameters
     ----------
     data : "simulated", path or dict
         ``"simulated"``: :func:`make_listening_test` with ``n_tracks``,
-        ``n_raters``, ``duration`` and ``random_state``. A folder: audio
+        ``n_raters``, ``duration``, ``source``, ``variants``, ``return_clean``
+        and ``random_state``. A folder: audio
         files plus ``ratings.csv`` (long format, see :func:`load_ratings`),
         either side by side or as written by ``sk-reseq panel make``
         (``audio/`` and ``ratings.csv``). A dict with ``audio`` (list of
@@ -25,6 +26,13 @@ def load_panel(data="simulated", *, sr=22050, n_tracks=150, n_raters=15, duratio
         ``track_names``.
     sr : int, default=22050
         Sample rate of the returned audio.
+    source : str, path-like or list, optional
+        Music of a simulated panel (folders or files; several folders are
+        joined): see :func:`make_listening_test`. None is synthetic music.
+    variants : int, default=1
+        Resonance variants per excerpt of a simulated panel.
+    return_clean : bool, default=False
+        Also return a simulated panel's clean excerpts (``clean``).
     progress : callable, optional
         Called with 1 after each simulated track.
 
@@ -32,8 +40,11 @@ def load_panel(data="simulated", *, sr=22050, n_tracks=150, n_raters=15, duratio
     -------
     panel : Bunch
         ``audio`` (list of float32 arrays at ``sr``), ``ratings``
-        ``(n_tracks, n_raters)`` with NaN = declined, ``track_names`` and
-        ``source``.
+        ``(n_tracks, n_raters)`` with NaN = declined, ``track_names``,
+        ``groups`` (the music of each track: rows of one group share music;
+        one group per track for rated folders) and ``source``; a simulated
+        panel also has ``oracle`` and ``n_resonances``, and ``clean`` with
+        ``return_clean``.
 
     Raises
     ------
@@ -52,9 +63,17 @@ def load_panel(data="simulated", *, sr=22050, n_tracks=150, n_raters=15, duratio
         from ._panel import make_listening_test
 
         sim = make_listening_test(n_tracks, n_raters, duration=duration, sr=sr,
-                                  random_state=random_state, progress=progress)
-        return Bunch(audio=sim.audio, ratings=np.asarray(sim.ratings, dtype=float),
-                     track_names=list(sim.track_names), source="simulated")
+                                  source=_music_files(source), variants=variants,
+                                  return_clean=return_clean, random_state=random_state,
+                                  progress=progress)
+        panel = Bunch(audio=sim.audio, ratings=np.asarray(sim.ratings, dtype=float),
+                      track_names=list(sim.track_names), groups=sim.groups, oracle=sim.oracle,
+                      n_resonances=sim.n_resonances,
+                      source="simulated" if source is None
+                      else f"simulated on {len(set(sim.groups.tolist()))} music files")
+        if return_clean:
+            panel.clean = sim.clean
+        return panel
     if isinstance(data, (str, os.PathLike)):
         from ._folders import load_audio_folder
         from ._ratings import align_ratings, load_ratings
@@ -70,7 +89,7 @@ def load_panel(data="simulated", *, sr=22050, n_tracks=150, n_raters=15, duratio
         audio, names = load_audio_folder(audio_dir, sr=sr)
         ratings = align_ratings(load_ratings(csv), names)
         return Bunch(audio=audio, ratings=ratings.to_numpy(dtype=float), track_names=names,
-                     source=str(folder))
+                     groups=np.arange(len(names)), source=str(folder))
     if isinstance(data, dict) and {"audio", "ratings"} <= set(data):
         from ..audio import resample
 
@@ -79,6 +98,20 @@ def load_panel(data="simulated", *, sr=22050, n_tracks=150, n_raters=15, duratio
         if ratings.shape[0] != len(audio):
             raise ValueError(f"data has {len(audio)} tracks but ratings for {ratings.shape[0]}.")
         names = list(data.get("track_names", [f"track{i:03d}" for i in range(len(audio))]))
-        return Bunch(audio=audio, ratings=ratings, track_names=names, source="in-memory")
+        groups = np.asarray(data.get("groups", np.arange(len(audio))))
+        return Bunch(audio=audio, ratings=ratings, track_names=names, groups=groups,
+                     source="in-memory")
     raise TypeError("data must be 'simulated', a folder of audio files with ratings.csv, or a "
                     f"dict with 'audio', 'sr' and 'ratings'; got {type(data).__name__}.")
+
+
+def _music_files(source):
+    """``source`` for :func:`make_listening_test`: None, or the files of folders and files."""
+    if source is None or isinstance(source, (str, os.PathLike)):
+        return source
+    from ._folders import list_audio_files
+
+    files = []
+    for item in source:
+        files += list_audio_files(item) if Path(item).is_dir() else [os.fspath(item)]
+    return files

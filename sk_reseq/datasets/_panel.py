@@ -19,7 +19,7 @@ from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
 from ._folders import list_audio_files
-from ..spectral import power_spectrum
+from ..spectral import peaking_sos, power_spectrum
 from ._synthetic import _make_track, _track_seeds
 
 __all__ = ["make_listening_test", "add_resonances", "FACTOR_STEPS"]
@@ -82,26 +82,12 @@ Fields: audio (list of (2, samples) float32), sr, ratings
 (n_tracks, n_raters; NaN = declined), frame (the same as a DataFrame),
 oracle, oracle_distances (n_tracks, 17), resonances (one row per injected
 resonance), strength (sum of injected gains, dB), track_names,
-rater_names, rater_profiles, clean (only with return_clean=True).
+rater_names, rater_profiles, groups (the music of each row, for grouped
+splits), n_resonances, clean (only with return_clean=True).
 """
 
 
 # -- resonance injection -------------------------------------------------------
-
-
-def _peaking_sos(center, q, gain_db, sr):
-    """RBJ audio-EQ-cookbook peaking filter as one second-order section.
-
-    scipy.signal has no peaking-EQ designer (``iirpeak`` is a resonator with
-    unit peak gain and zero gain elsewhere), hence the cookbook formula.
-    """
-    a = 10.0 ** (gain_db / 40.0)
-    w0 = 2.0 * np.pi * center / sr
-    alpha = np.sin(w0) / (2.0 * q)
-    cos = np.cos(w0)
-    b = np.array([1 + alpha * a, -2 * cos, 1 - alpha * a])
-    den = np.array([1 + alpha / a, -2 * cos, 1 - alpha / a])
-    return np.r_[b, den] / den[0]
 
 
 def _inject(audio, table, sr, inverse=False):
@@ -110,7 +96,7 @@ def _inject(audio, table, sr, inverse=False):
         return audio.astype(np.float64)
     sign = -1.0 if inverse else 1.0
     sos = np.stack(
-        [_peaking_sos(c, q, sign * g, sr) for c, q, g in table[["center_hz", "q", "gain_db"]].to_numpy()]
+        [peaking_sos(c, q, sign * g, sr) for c, q, g in table[["center_hz", "q", "gain_db"]].to_numpy()]
     )
     return signal.sosfilt(sos, audio.astype(np.float64), axis=-1)
 
@@ -220,8 +206,10 @@ def _frame_power(equalizer, audio):
     return power_spectrum(frames, get_window("hann", n_fft)).sum(axis=0)
 
 
-def _oracle_distances(equalizer, audio, clean):
-    """Distance to ``clean`` of ``audio`` equalized at each of the 17 factors.
+def _oracle_distances(equalizer, audio, clean, factors=FACTOR_STEPS):
+    """Distance to ``clean`` of ``audio`` equalized at each of ``factors`` (the 17 steps).
+
+    A factor may also be an array with one value per frame (a factor curve).
 
     The equalizer is linear in the STFT domain: at factor ``f`` it scales
     frame ``t``'s power spectrum by ``10 ** (-f * R[t] / 10)``, where ``R[t]``
@@ -236,19 +224,27 @@ def _oracle_distances(equalizer, audio, clean):
     # Resonances in dB on the DFT bins (the interpolation is linear).
     res_bins = (layout.interp @ analysis.resonances.astype(np.float64).T).T
     log_atten = res_bins * (-np.log(10.0) / 10.0)
-    distances = np.empty(len(FACTOR_STEPS))
-    for k, factor in enumerate(FACTOR_STEPS):
+    distances = np.empty(len(factors))
+    for k, factor in enumerate(factors):
+        factor = np.asarray(factor, dtype=np.float64)
+        factor = factor[:, None] if factor.ndim else factor  # a curve: one value per frame
         distances[k] = _band_distance(layout.levels(power * np.exp(factor * log_atten)), reference)
     return distances
 
 
-def _panel_track(x, table, sr, equalizer):
-    """Inject, loudness-align and score one excerpt: ``(audio, clean, distances)``."""
+def _inject_and_align(x, table, sr):
+    """Inject ``table`` into ``x``, scale both to -20 dBFS RMS: ``(audio, clean)``."""
     y = _inject(x, table, sr)
     gain = 10 ** (_TARGET_RMS_DB / 20) / (np.sqrt(np.mean(y**2)) + 1e-12)
     gain = min(gain, 0.99 / (np.abs(y).max() + 1e-12))
     y = (gain * y).astype(np.float32)
     x = (gain * np.asarray(x, dtype=np.float64)).astype(np.float32)
+    return y, x
+
+
+def _panel_track(x, table, sr, equalizer):
+    """Inject, loudness-align and score one excerpt: ``(audio, clean, distances)``."""
+    y, x = _inject_and_align(x, table, sr)
     return y, x, _oracle_distances(equalizer, y, x)
 
 
@@ -293,7 +289,10 @@ def _simulate_ratings(oracle, profiles, rng):
 
 
 def _source_excerpts(source, n_tracks, n_samples, sr, rng):
-    """Excerpts of the user's files (cycled when there are fewer files than tracks)."""
+    """Excerpts of the user's files (cycled when there are fewer files than tracks).
+
+    Returns the excerpts, their names and the index of each one's file.
+    """
     from ..audio import load_audio
 
     if isinstance(source, (str, os.PathLike)):
@@ -304,7 +303,7 @@ def _source_excerpts(source, n_tracks, n_samples, sr, rng):
             raise ValueError("source is an empty list; give audio files or a folder.")
     # One file at a time, so that only the excerpts stay in memory.
     offsets = rng.uniform(size=n_tracks)
-    audio, names = [None] * n_tracks, [None] * n_tracks
+    audio, names, file_index = [None] * n_tracks, [None] * n_tracks, [None] * n_tracks
     for k, path in enumerate(files[:n_tracks]):
         x = load_audio(path, sr=sr)[0]
         if x.shape[1] < n_samples:
@@ -320,7 +319,8 @@ def _source_excerpts(source, n_tracks, n_samples, sr, rng):
             excerpt = x[:, start : start + n_samples].copy()  # not a view: frees x
             audio[i] = np.repeat(excerpt, 2, axis=0) if len(excerpt) == 1 else excerpt
             names[i] = f"{i:03d}-{stem}"
-    return audio, names
+            file_index[i] = k
+    return audio, names, file_index
 
 
 # -- the data set --------------------------------------------------------------------
@@ -331,6 +331,7 @@ def _source_excerpts(source, n_tracks, n_samples, sr, rng):
         "n_tracks": [Interval(Integral, 1, None, closed="left")],
         "n_raters": [Interval(Integral, 1, None, closed="left")],
         "source": [str, os.PathLike, list, tuple, None],
+        "variants": [Interval(Integral, 1, None, closed="left")],
         "duration": [Interval(Real, 0, None, closed="neither")],
         "sr": [Interval(Integral, 4000, None, closed="left")],
         "return_clean": ["boolean"],
@@ -345,6 +346,7 @@ def make_listening_test(
     n_raters=15,
     *,
     source=None,
+    variants=1,
     duration=10.0,
     sr=22050,
     return_clean=False,
@@ -395,6 +397,11 @@ def make_listening_test(
         files or a list of files. Files are resampled to ``sr``, mono is
         duplicated to stereo; each excerpt is a random ``duration``-second
         stretch, and the files are cycled when fewer than ``n_tracks``.
+    variants : int, default=1
+        Versions of each excerpt, each with its own resonances (some with
+        none), as the paper's panel held variants of the same recordings.
+        The panel then has ``n_tracks * variants`` rows; ``groups`` tells
+        which rows share music, for grouped cross-validation.
     duration : float, default=10.0
         Excerpt length in seconds (the paper's tracks: 46 s on average).
     sr : int, default=22050
@@ -421,8 +428,11 @@ def make_listening_test(
         ``(n_tracks, 17)``, ``resonances`` (DataFrame: track, center_hz, q,
         gain_db; one row per injected resonance), ``strength``
         ``(n_tracks,)`` (sum of injected gains in dB), ``track_names``,
-        ``rater_names``, ``rater_profiles`` (DataFrame), ``clean`` (with
-        ``return_clean``) and ``DESCR``.
+        ``rater_names``, ``rater_profiles`` (DataFrame), ``groups``
+        ``(n_rows,)`` (the source file, or the synthetic excerpt, of each
+        row: keep a group on one side of a split), ``n_resonances``
+        ``(n_rows,)``, ``clean`` (with ``return_clean``: each row's excerpt
+        before injection, at the row's scaling) and ``DESCR``.
 
     See Also
     --------
@@ -446,20 +456,27 @@ def make_listening_test(
     music_seed, track_seed, rater_seed = rng.integers(0, 2**31 - 1, size=3)
     n_samples = int(round(duration * sr))
     track_rng = np.random.default_rng(track_seed)
-    tables = [_draw_resonances(track_rng, sr) for _ in range(n_tracks)]
+    n_rows = n_tracks * variants
+    tables = [_draw_resonances(track_rng, sr) for _ in range(n_rows)]
+    excerpt = np.repeat(np.arange(n_tracks), variants)  # the clean excerpt of each row
     equalizer = ResonanceEqualizer(sr=sr).fit()
     if source is None:
-        names = [f"track{i:03d}" for i in range(n_tracks)]
+        excerpt_names = [f"track{i:03d}" for i in range(n_tracks)]
+        groups = excerpt
+        seeds = _track_seeds(n_tracks, int(music_seed))
         jobs = (
-            delayed(_synthetic_panel_track)(seed, n_samples, table, sr, equalizer)
-            for seed, table in zip(_track_seeds(n_tracks, int(music_seed)), tables)
+            delayed(_synthetic_panel_track)(seeds[e], n_samples, table, sr, equalizer)
+            for e, table in zip(excerpt, tables)
         )
     else:
-        clean, names = _source_excerpts(
+        clean, excerpt_names, files = _source_excerpts(
             source, n_tracks, n_samples, sr, np.random.default_rng(music_seed)
         )
-        jobs = (delayed(_panel_track)(x, t, sr, equalizer) for x, t in zip(clean, tables))
-    audio, clean_out, distances = [], [], np.empty((n_tracks, len(FACTOR_STEPS)))
+        groups = np.asarray(files)[excerpt]
+        jobs = (delayed(_panel_track)(clean[e], t, sr, equalizer) for e, t in zip(excerpt, tables))
+    names = (excerpt_names if variants == 1
+             else [f"{excerpt_names[e]}-v{k}" for e, k in zip(excerpt, np.tile(np.arange(variants), n_tracks))])
+    audio, clean_out, distances = [], [], np.empty((n_rows, len(FACTOR_STEPS)))
     results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     for i, (y, x, dist) in enumerate(results):
         audio.append(y)
@@ -494,6 +511,8 @@ def make_listening_test(
         track_names=names,
         rater_names=rater_names,
         rater_profiles=profiles,
+        groups=groups,
+        n_resonances=np.array([len(t) for t in tables]),
         DESCR=DESCR,
     )
     if return_clean:

@@ -48,8 +48,10 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         0 disables it.
     factor_range : tuple of float, default=(0, 1)
         Predictions are clipped to this interval within [0, 1].
-    window : float, default=0.5
-        Seconds of audio the model sees.
+    window : float, default=None
+        Seconds of audio the model sees; None takes the model's own
+        ``window_`` (set by :func:`sk_reseq.training.train_model`; the
+        default model reads 3 s), else 0.5 (the paper).
     model_sr : float, default=22050
         Sample rate the model expects.
     sr : float, default=44100
@@ -64,6 +66,8 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
     ----------
     model_ : estimator
         The model used.
+    window_ : float
+        Seconds of audio per prediction.
     equalizer_ : ResonanceEqualizer
     latency_ : int
         Delay in samples of :meth:`process_block`'s output.
@@ -92,7 +96,7 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         "hop": [Interval(Real, 0, _MAX_HOP, closed="right")],
         "smoothing": [Interval(Real, 0, None, closed="left")],
         "factor_range": [tuple, list],
-        "window": [Interval(Real, 0, None, closed="neither")],
+        "window": [Interval(Real, 0, 600, closed="neither"), None],
         "model_sr": [Interval(Real, 0, None, closed="neither")],
         "sr": [Interval(Real, 0, None, closed="neither")],
         "equalizer": [HasMethods(["process_block"]), None],
@@ -100,7 +104,7 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
     }
 
     def __init__(self, model=None, *, hop=0.5, smoothing=3.0, factor_range=(0.0, 1.0),
-                 window=0.5, model_sr=22050, sr=44100, equalizer=None, batch_size=64):
+                 window=None, model_sr=22050, sr=44100, equalizer=None, batch_size=64):
         self.model = model
         self.hop = hop
         self.smoothing = smoothing
@@ -140,13 +144,15 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
                 f"equalizer's frame hop ({frame_hop} samples at sr={self.sr:g}), which is as often "
                 f"as a factor can change; got {self.hop!r}."
             )
-        self._window_samples = max(1, int(round(self.window * self.sr)))
         if self.model is None:  # last: the settings are checked before the model loads
             from ..training import load_default_model
 
             self.model_ = load_default_model()
         else:
             self.model_ = self.model
+        window = self.window if self.window is not None else getattr(self.model_, "window_", 0.5)
+        self.window_ = float(window)
+        self._window_samples = max(1, int(round(self.window_ * self.sr)))
         self._stream = None
         return self
 

@@ -2,12 +2,13 @@
 
 from ._eq import plot_auto_report, plot_equalizer_curves
 from ._ratings import plot_rater_correlations, plot_rating_percentiles
-from ._results import plot_msbe_boxplot
+from ._results import plot_evaluation, plot_msbe_boxplot
 
 __all__ = [
     "plot_equalizer_curves",
     "plot_auto_report",
     "plot_msbe_boxplot",
+    "plot_evaluation",
     "plot_rating_percentiles",
     "plot_rater_correlations",
 ]

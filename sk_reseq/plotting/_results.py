@@ -1,6 +1,8 @@
 """Figures of a model comparison (the paper's Fig. 6)."""
 
-__all__ = ["plot_msbe_boxplot"]
+import numpy as np
+
+__all__ = ["plot_msbe_boxplot", "plot_evaluation"]
 
 
 def plot_msbe_boxplot(scores, *, ax=None, dv="msbe", within="model", subject="run", order=None):
@@ -63,3 +65,59 @@ def plot_msbe_boxplot(scores, *, ax=None, dv="msbe", within="model", subject="ru
     ax.set_ylabel(r"Mean $MSBE^{(35,65)}$ per run" if dv == "msbe" else f"Mean {dv} per run")
     ax.grid(axis="y", alpha=0.3)
     return ax
+
+
+def plot_evaluation(variants, *, title=None):
+    """Predicted against oracle factors, and both by number of resonances.
+
+    Left: one point per variant (:func:`sk_reseq.evaluation.evaluate_auto_equalizer`),
+    coloured by how many resonances were injected, with the diagonal where
+    the prediction equals the oracle. Right: the mean predicted and oracle
+    factor for each number of resonances, which shows whether the factor
+    rises as resonances are added and stays low on clean music.
+
+    Parameters
+    ----------
+    variants : pandas.DataFrame
+        ``evaluate_auto_equalizer(...).variants`` (columns ``n_resonances``,
+        ``oracle``, ``predicted``).
+    title : str, optional
+
+    Returns
+    -------
+    fig : matplotlib.figure.Figure
+
+    Examples
+    --------
+    >>> import matplotlib
+    >>> matplotlib.use("Agg")
+    >>> import pandas as pd
+    >>> from sk_reseq.plotting import plot_evaluation
+    >>> variants = pd.DataFrame({"n_resonances": [0, 1, 2, 4], "oracle": [0, 0.2, 0.3, 0.5],
+    ...                          "predicted": [0.1, 0.2, 0.25, 0.4]})
+    >>> len(plot_evaluation(variants).axes)
+    2
+    """
+    import matplotlib.pyplot as plt
+
+    fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
+    counts = sorted(variants["n_resonances"].unique())
+    colors = plt.get_cmap("viridis")(np.linspace(0, 0.9, len(counts)))
+    for count, color in zip(counts, colors):
+        rows = variants[variants["n_resonances"] == count]
+        left.scatter(rows["oracle"], rows["predicted"], s=14, alpha=0.7, color=color,
+                     label=f"{count} resonance{'s' if count != 1 else ''}")
+    left.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="prediction = oracle")
+    left.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03), xlabel="oracle factor (restores the clean music)",
+             ylabel="factor chosen by the auto equalizer", title="each variant")
+    left.legend(fontsize=8, loc="upper left")
+    means = variants.groupby("n_resonances")[["oracle", "predicted"]].mean()
+    right.plot(means.index, means["oracle"], "o-", color="black", label="oracle")
+    right.plot(means.index, means["predicted"], "s-", color="tab:orange", label="auto equalizer")
+    right.set(xticks=counts, ylim=(0, 1), xlabel="resonances injected",
+              ylabel="mean factor", title="by number of resonances")
+    right.legend(fontsize=8, loc="upper left")
+    if title:
+        fig.suptitle(title)
+    fig.tight_layout()
+    return fig
