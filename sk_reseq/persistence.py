@@ -32,8 +32,11 @@ __all__ = ["save_model", "load_model", "UntrustedTypesError", "TRUSTED_TYPES"]
 #: names, as skops records them). Each only stores parameters in
 #: ``__init__`` and state in ``__setstate__``, so building one from a file
 #: runs nothing else. Never a module prefix: that would trust functions too.
-#: The tests check that each name is one of the package's estimator classes.
+#: The tests check that each name is one of the package's estimator classes,
+#: or a class of scikit-learn's fitted state that skops does not list: the
+#: Adam optimizer an MLPRegressor keeps (its state is arrays and numbers).
 TRUSTED_TYPES = frozenset({
+    "sklearn.neural_network._stochastic_optimizers.AdamOptimizer",
     "sk_reseq.equalizer._auto.AutoEqualizer",
     "sk_reseq.equalizer._resonance.ResonanceEqualizer",
     "sk_reseq.features._summarizer.FeatureSummarizer",

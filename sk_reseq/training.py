@@ -31,8 +31,7 @@ from pathlib import Path
 import numpy as np
 from sklearn.base import clone
 from sklearn.linear_model import LinearRegression
-from sklearn.neural_network import MLPRegressor
-from sklearn.pipeline import Pipeline, make_pipeline
+from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
@@ -92,11 +91,8 @@ def make_model(model="ffn", features=None, *, random_state=0, **net_params):
     if model == "drn":
         return Pipeline([("drnregressor", DRNRegressor(random_state=random_state, **net_params))])
     if model == "resonance":
-        band_model = make_pipeline(StandardScaler(), MLPRegressor(
-            hidden_layer_sizes=(64, 32), max_iter=80, early_stopping=True, random_state=random_state))
         return Pipeline([
-            ("resonanceprofile", ResonanceProfile(sr=SR, band_model=band_model,
-                                                  random_state=random_state)),
+            ("resonanceprofile", ResonanceProfile(sr=SR, random_state=random_state)),
             ("ratingtargetregressor", RatingTargetRegressor(LinearRegression())),
         ])
     if model != "ffn":

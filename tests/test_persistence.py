@@ -218,7 +218,7 @@ def test_crafted_file_through_the_cli_runs_nothing(tmp_path, capsys):
     assert not target.exists() and not (tmp_path / "out.wav").exists()
 
 
-def test_trusted_types_are_exactly_the_estimator_classes():
+def test_trusted_types_are_classes_never_functions():
     import importlib
 
     from sklearn.base import BaseEstimator
@@ -228,4 +228,6 @@ def test_trusted_types_are_exactly_the_estimator_classes():
     for name in TRUSTED_TYPES:
         module, _, cls_name = name.rpartition(".")
         cls = getattr(importlib.import_module(module), cls_name)
-        assert isinstance(cls, type) and issubclass(cls, BaseEstimator), name
+        assert isinstance(cls, type), name  # classes only, never functions
+        if name.startswith("sk_reseq."):
+            assert issubclass(cls, BaseEstimator), name

@@ -5,8 +5,9 @@ from numbers import Real
 import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import Ridge
+from sklearn.utils import get_tags
 from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import check_is_fitted
+from sklearn.utils.validation import _num_samples, check_is_fitted
 
 from ..metrics import rating_bounds
 from ._base import RatingScoreMixin, check_targets
@@ -88,7 +89,7 @@ class RatingTargetRegressor(RatingScoreMixin, RegressorMixin, BaseEstimator):
         self._validate_params()
         if self.low > self.high:
             raise ValueError(f"low must be at most high; got low={self.low}, high={self.high}.")
-        n = len(X)
+        n = _num_samples(X)
         y = check_targets(y, n_samples=n, bounded=False)
         if y.ndim == 2:
             lower, upper = rating_bounds(y, self.low, self.high)
@@ -98,6 +99,13 @@ class RatingTargetRegressor(RatingScoreMixin, RegressorMixin, BaseEstimator):
         if hasattr(self.regressor_, "n_features_in_"):
             self.n_features_in_ = self.regressor_.n_features_in_
         return self
+
+    def __sklearn_tags__(self):
+        tags = super().__sklearn_tags__()
+        inner = get_tags(Ridge() if self.regressor is None else self.regressor)
+        tags.input_tags.sparse = inner.input_tags.sparse
+        tags.input_tags.allow_nan = inner.input_tags.allow_nan
+        return tags
 
     def predict(self, X):
         """Predicted attenuation factor per sample, shape ``(n,)``."""

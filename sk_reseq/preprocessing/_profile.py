@@ -1,12 +1,14 @@
 """Resonances added to music, told apart from the music's own: :class:`ResonanceProfile`."""
 
+import warnings
 from numbers import Integral, Real
 
 import bottleneck as bn
 import numpy as np
 from scipy.signal import get_window
 from sklearn.base import BaseEstimator, TransformerMixin, clone
-from sklearn.linear_model import Ridge
+from sklearn.exceptions import ConvergenceWarning
+from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
@@ -118,7 +120,9 @@ class ResonanceProfile(TransformerMixin, BaseEstimator):
     n_fft : int, default=None
         DFT size; None picks :func:`sk_reseq.spectral.default_n_fft`.
     hop_length : int, default=None
-        Frame hop; None means ``n_fft // 4``.
+        Frame hop; None means ``n_fft // 2``: the frames the equalizer's
+        detector analyses (its hop ``n_fft // 4`` times its default
+        ``update_interval`` of 2).
     averaging : float, default=0.5
         Seconds of frames the detector averages (the equalizer's default).
     smoothing : float, default=1.0
@@ -129,8 +133,12 @@ class ResonanceProfile(TransformerMixin, BaseEstimator):
         Bands on each side of a band that the band model sees (20 bands is
         about half an octave).
     band_model : regressor, default=None
-        Estimator of the added dB per band; None is a standardized ridge
-        regression. Cloned and trained in ``fit`` unless ``prefit``.
+        Estimator of the added dB per band; None is a standardized
+        multi-layer perceptron (64 and 32 ReLU units, early stopping), seeded
+        by ``random_state``: on real music it told added resonances from the
+        music's own much better than a ridge regression on the same inputs
+        (the oracle's rise from 0 to 4 resonances: 40% of it against 6%).
+        Cloned and trained in ``fit`` unless ``prefit``.
     prefit : bool, default=False
         ``band_model`` is already fitted (by a ``ResonanceProfile`` with the
         same settings, e.g. on clean music): ``fit`` then only checks the
@@ -236,13 +244,21 @@ class ResonanceProfile(TransformerMixin, BaseEstimator):
                     rows.append(self._band_inputs(resonant, layout)[1][bands])
                     added = 10 * np.log10(resonant.mean(axis=0) / np.maximum(clean_ltas, 1e-30))
                     targets.append(added[bands])
-        model = make_pipeline(StandardScaler(), Ridge()) if self.band_model is None else self.band_model
-        self.band_model_ = clone(model).fit(np.concatenate(rows), np.concatenate(targets))
+        if self.band_model is None:
+            model = make_pipeline(StandardScaler(), MLPRegressor(
+                hidden_layer_sizes=(64, 32), max_iter=80, early_stopping=True,
+                random_state=int(rng.integers(2**31 - 1))))
+        else:
+            model = clone(self.band_model)
+        with warnings.catch_warnings():
+            if self.band_model is None:  # its iteration cap is chosen: no news when it is hit
+                warnings.simplefilter("ignore", ConvergenceWarning)
+            self.band_model_ = model.fit(np.concatenate(rows), np.concatenate(targets))
         return self
 
     def _set_framing(self):
         self.n_fft_ = default_n_fft(self.sr) if self.n_fft is None else int(self.n_fft)
-        self.hop_length_ = self.n_fft_ // 4 if self.hop_length is None else int(self.hop_length)
+        self.hop_length_ = self.n_fft_ // 2 if self.hop_length is None else int(self.hop_length)
         if self.hop_length_ > self.n_fft_:
             raise ValueError(f"hop_length must be at most n_fft ({self.n_fft_}); got "
                              f"{self.hop_length_}.")
