@@ -68,13 +68,13 @@ def _draw(rng, n, sr, center_range, q_range, gain_range):
     })
 
 
-def _evaluate_file(path, seed, auto, n_resonances, duration, ranges):
+def _evaluate_file(path, seed, auto, n_resonances, duration, min_duration, ranges):
     """The variants of one file: a list of row dicts."""
     x, sr = load_audio(path)
-    n = int(round(duration * sr))
-    if x.shape[1] < n:
-        raise ValueError(f"{path} lasts {x.shape[1] / sr:.2f} s, shorter than duration="
-                         f"{duration:g} s; use a shorter duration or longer files.")
+    if x.shape[1] < min_duration * sr:
+        raise ValueError(f"{path} lasts {x.shape[1] / sr:.2f} s, shorter than min_duration="
+                         f"{min_duration:g} s; use longer files or a shorter min_duration.")
+    n = min(int(round(duration * sr)), x.shape[1])
     if x.shape[0] > 2:
         raise ValueError(f"{path} has {x.shape[0]} channels; mono or stereo is needed.")
     rng = np.random.default_rng(seed)
@@ -156,6 +156,7 @@ def _summary(frame):
         "model": [HasMethods(["predict"]), None],
         "n_resonances": [list, tuple],
         "duration": [Interval(Real, 0, None, closed="neither")],
+        "min_duration": [Interval(Real, 0, None, closed="neither")],
         "center_range": [tuple, list],
         "q_range": [tuple, list],
         "gain_range": [tuple, list],
@@ -167,7 +168,7 @@ def _summary(frame):
     prefer_skip_nested_validation=True,
 )
 def evaluate_auto_equalizer(music, model=None, *, n_resonances=(0, 1, 2, 4), duration=20.0,
-                            center_range=(150.0, 6000.0), q_range=(3.0, 10.0),
+                            min_duration=10.0, center_range=(150.0, 6000.0), q_range=(3.0, 10.0),
                             gain_range=(6.0, 15.0), auto=None, n_jobs=None, random_state=0,
                             progress=None):
     """Inject resonances into clean music and judge the auto equalizer's factors.
@@ -198,7 +199,10 @@ def evaluate_auto_equalizer(music, model=None, *, n_resonances=(0, 1, 2, 4), dur
     n_resonances : sequence of int, default=(0, 1, 2, 4)
         Resonances injected per variant; include 0 to see clean music.
     duration : float, default=20.0
-        Seconds of each file used (files must be at least this long).
+        Seconds of each file used (shorter files are used whole).
+    min_duration : float, default=10.0
+        Files shorter than this are an error: the auto equalizer needs a few
+        windows of prediction after its first full window.
     center_range, q_range, gain_range : tuple of float
         Ranges of the injected resonances (Hz, Q, dB).
     auto : AutoEqualizer, default=None
@@ -223,7 +227,7 @@ def evaluate_auto_equalizer(music, model=None, *, n_resonances=(0, 1, 2, 4), dur
     Raises
     ------
     ValueError
-        No audio files, a file shorter than ``duration`` or with more than
+        No audio files, a file shorter than ``min_duration`` or with more than
         two channels, bad ranges, or a model that does not predict one
         factor per window.
 
@@ -242,7 +246,7 @@ def evaluate_auto_equalizer(music, model=None, *, n_resonances=(0, 1, 2, 4), dur
     >>> for i, track in enumerate(make_synthetic_music(2, 4.0, sr=22050, random_state=0)):
     ...     _ = save_audio(os.path.join(folder, f"t{i}.wav"), track, 22050)
     >>> constant = MeanRatingRegressor().fit(np.zeros((2, 2, 11025)), [0.25, 0.25])
-    >>> result = evaluate_auto_equalizer(folder, constant, duration=3.0)
+    >>> result = evaluate_auto_equalizer(folder, constant, duration=3.0, min_duration=3.0)
     >>> result.summary["clean_factor"], len(result.variants)
     (0.25, 8)
     """
@@ -275,7 +279,10 @@ def evaluate_auto_equalizer(music, model=None, *, n_resonances=(0, 1, 2, 4), dur
                          f"{pred.shape} for {len(probe)} windows.")
     base.set_params(model=checked.model_, window=checked.window_)
     seeds = check_random_state(random_state).randint(0, 2**31 - 1, size=len(files))
-    jobs = (delayed(_evaluate_file)(f, int(s), base, counts, duration, ranges)
+    if min_duration > duration:
+        raise ValueError(f"min_duration ({min_duration:g} s) must be at most duration "
+                         f"({duration:g} s).")
+    jobs = (delayed(_evaluate_file)(f, int(s), base, counts, duration, min_duration, ranges)
             for f, s in zip(files, seeds))
     rows = []
     for file_rows in Parallel(n_jobs=n_jobs, return_as="generator")(jobs):

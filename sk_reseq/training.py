@@ -91,6 +91,9 @@ def make_model(model="ffn", features=None, *, random_state=0, **net_params):
     if model == "drn":
         return Pipeline([("drnregressor", DRNRegressor(random_state=random_state, **net_params))])
     if model == "resonance":
+        if net_params:
+            raise ValueError(f"network parameters {sorted(net_params)} apply to 'ffn' and 'drn', "
+                             "not to model='resonance'.")
         return Pipeline([
             ("resonanceprofile", ResonanceProfile(sr=SR, random_state=random_state)),
             ("ratingtargetregressor", RatingTargetRegressor(LinearRegression())),

@@ -43,7 +43,7 @@ class ResonanceEnergy(RegressorMixin, BaseEstimator):
 
 
 def test_constant_model(folder):
-    result = evaluate_auto_equalizer(folder, constant(0.25), duration=3.0)
+    result = evaluate_auto_equalizer(folder, constant(0.25), duration=3.0, min_duration=3.0)
     summary, variants = result.summary, result.variants
     assert set(summary) == set(EVALUATION_SUMMARY)
     assert len(variants) == 3 * 4 and summary["n_tracks"] == 3
@@ -52,12 +52,12 @@ def test_constant_model(folder):
     assert np.all(variants.oracle[variants.n_resonances == 0] == 0)
     assert summary["oracle_rise"] > 0.1
     # The same seed gives the same variants.
-    again = evaluate_auto_equalizer(folder, constant(0.25), duration=3.0).variants
+    again = evaluate_auto_equalizer(folder, constant(0.25), duration=3.0, min_duration=3.0).variants
     np.testing.assert_allclose(again.distance_input, variants.distance_input)
 
 
 def test_a_model_that_follows_resonances_rises(folder):
-    result = evaluate_auto_equalizer(folder, ResonanceEnergy().fit(), duration=3.0)
+    result = evaluate_auto_equalizer(folder, ResonanceEnergy().fit(), duration=3.0, min_duration=3.0)
     summary = result.summary
     assert summary["rise"] > 0.05 and summary["within_track_spearman"] > 0.5
     # Its auto output comes closer to clean than the input on most resonant variants.
@@ -68,18 +68,20 @@ def test_a_model_that_follows_resonances_rises(folder):
 def test_bad_inputs(folder, tmp_path):
     with pytest.raises(ValueError, match="No audio files"):
         evaluate_auto_equalizer(tmp_path, constant())
-    with pytest.raises(ValueError, match="shorter than duration"):
-        evaluate_auto_equalizer(folder, constant(), duration=30.0)
+    with pytest.raises(ValueError, match="shorter than min_duration"):
+        evaluate_auto_equalizer(folder, constant(), duration=30.0, min_duration=5.0)
+    with pytest.raises(ValueError, match="must be at most duration"):
+        evaluate_auto_equalizer(folder, constant(), duration=3.0)
     on_features = MeanRatingRegressor().fit(np.zeros((2, 5)), [0.1, 0.2])
     with pytest.raises(ValueError, match="cannot predict factors"):
-        evaluate_auto_equalizer(folder, on_features, duration=3.0)
+        evaluate_auto_equalizer(folder, on_features, duration=3.0, min_duration=3.0)
 
     class TwoOutputs(ResonanceEnergy):
         def predict(self, X):
             return np.zeros((len(X), 2))
 
     with pytest.raises(ValueError, match="one factor per window"):
-        evaluate_auto_equalizer(folder, TwoOutputs().fit(), duration=3.0)
+        evaluate_auto_equalizer(folder, TwoOutputs().fit(), duration=3.0, min_duration=3.0)
     with pytest.raises(ValueError, match="n_resonances"):
         evaluate_auto_equalizer(folder, constant(), n_resonances=[-1])
 
@@ -88,6 +90,7 @@ def test_cli(folder, tmp_path, capsys):
     model = save_model(constant(0.5), tmp_path / "m.skops")
     out, fig = tmp_path / "e.json", tmp_path / "e.png"
     assert main(["evaluate", str(folder), "--model", str(model), "--duration", "3",
+                 "--min-duration", "3",
                  "--resonances", "0", "2", "--json", str(out), "--plot", str(fig), "-q"]) == 0
     report = json.loads(out.read_text())
     assert report["summary"]["clean_factor"] == pytest.approx(0.5)
@@ -95,5 +98,5 @@ def test_cli(folder, tmp_path, capsys):
     assert "clean_factor" in capsys.readouterr().out
     assert main(["evaluate", str(tmp_path / "none"), "--model", str(model)]) == 2
     assert "no such file or folder" in capsys.readouterr().err
-    assert main(["evaluate", str(folder), "--duration", "30", "--model", str(model), "-q"]) == 2
-    assert "shorter than duration" in capsys.readouterr().err
+    assert main(["evaluate", str(folder), "--model", str(model), "-q"]) == 2
+    assert "shorter than min_duration" in capsys.readouterr().err

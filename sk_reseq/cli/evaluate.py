@@ -23,7 +23,9 @@ def register(subparsers):
     p.add_argument("--resonances", type=int, nargs="+", default=[0, 1, 2, 4], metavar="N",
                    help="resonances injected per variant (default: 0 1 2 4)")
     p.add_argument("--duration", type=float, default=20.0,
-                   help="seconds of each file used (default 20)")
+                   help="seconds of each file used; shorter files whole (default 20)")
+    p.add_argument("--min-duration", type=float, default=10.0,
+                   help="files shorter than this are an error (default 10)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--jobs", type=int, default=1, help="files evaluated in parallel (default 1)")
     p.add_argument("--json", metavar="OUT.json", help="write the summary and every variant")
@@ -49,7 +51,8 @@ def run(args):
     bar = progress_bar(n_files, "evaluating", args.quiet, unit="file")
     try:
         result = evaluate_auto_equalizer(music, model, n_resonances=args.resonances,
-                                         duration=args.duration, random_state=args.seed,
+                                         duration=args.duration,
+                                         min_duration=args.min_duration, random_state=args.seed,
                                          n_jobs=args.jobs, progress=bar.update if bar else None)
     finally:
         if bar is not None:

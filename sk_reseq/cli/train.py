@@ -13,12 +13,21 @@ def register(subparsers):
                     "(skops + safetensors, no pickle). The same arguments give the same model.",
     )
     p.add_argument("--data", default="simulated",
-                   help="'simulated' or a folder with audio files and ratings.csv")
-    p.add_argument("--model", choices=["ffn", "drn"], default=None, help="model family")
+                   help="'simulated' (default) or a folder with audio files and ratings.csv")
+    p.add_argument("--source", nargs="+", metavar="MUSIC",
+                   help="music of a simulated panel: folders or files (default preset: "
+                        "../shared/corpus ../shared/music; other presets: synthetic music)")
+    p.add_argument("--model", choices=["resonance", "ffn", "drn"], default=None,
+                   help="model family (default preset: resonance)")
     p.add_argument("--features", choices=["essentia", "resonances"], default=None,
                    help="FFN inputs: the paper's Essentia features (default) or resonances")
-    p.add_argument("--preset", choices=["default", "small"], default="default",
-                   help="training settings; 'default' rebuilds the shipped model")
+    p.add_argument("--preset", choices=["default", "paper", "small"], default="default",
+                   help="training settings (default: 'default', which rebuilds the shipped "
+                        "model from the project root; 'paper': the FFN on Essentia features)")
+    p.add_argument("--target", choices=["ratings", "oracle"], default=None,
+                   help="learn the ratings or, on a simulated panel, the oracle factor")
+    p.add_argument("--variants", type=int, help="resonance variants per simulated excerpt")
+    p.add_argument("--window", type=float, help="seconds of audio per prediction")
     p.add_argument("--out", required=True, metavar="MODEL", help="output file (.skops)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
     p.add_argument("--n-tracks", type=int, help="tracks of a simulated panel")
@@ -36,20 +45,27 @@ def run(args):
     check_output_path(args.out)
     settings = dict(PRESETS[args.preset])
     settings["net_params"] = dict(settings["net_params"])
-    for key in ("model", "features"):
+    for key in ("model", "features", "target", "source"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
-    if settings["model"] == "drn":
+    if settings["model"] != "ffn":
         settings["features"] = None
-        settings["net_params"] = {}
-    for key in ("n_tracks", "duration", "n_windows"):
+    if settings["model"] != PRESETS[args.preset]["model"]:
+        settings["net_params"] = {}  # a preset's network settings are for its own model
+    for key in ("n_tracks", "duration", "n_windows", "variants", "window"):
         if getattr(args, key) is not None:
             settings[key] = getattr(args, key)
     if args.epochs is not None:
         settings["net_params"]["max_epochs"] = args.epochs
     simulated = args.data == "simulated"
-    bar = progress_bar(settings["n_tracks"], "simulating panel", args.quiet or not simulated,
-                       unit="track")
+    if simulated and settings.get("source"):
+        for item in settings["source"]:
+            if not Path(item).exists():
+                raise FileNotFoundError(
+                    f"no such music folder or file: {item} (the default preset's music is "
+                    "../shared/corpus and ../shared/music, from the project root; or pass --source)")
+    total = settings["n_tracks"] * settings.get("variants", 1)
+    bar = progress_bar(total, "simulating panel", args.quiet or not simulated, unit="track")
     try:
         model = train_model(args.data, random_state=args.seed,
                             progress=bar.update if bar else None, **settings)
