@@ -24,7 +24,6 @@ import dataclasses
 import hashlib
 import json
 import logging
-import os
 import shutil
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -39,6 +38,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch
 
 from ._atomic import atomic_open, atomic_write_json
+from .datasets import load_panel
 from .metrics import msbe_scorer
 from .model_selection import (
     HPOSplit,
@@ -211,41 +211,13 @@ def _read_json(path):
 # -- data ----------------------------------------------------------------------
 
 def _load_data(data, config, progress):
-    """Bunch(audio at 22 050 Hz, ratings (n_tracks, n_raters), track_names)."""
-    if isinstance(data, str) and data == "simulated":
-        from .datasets import make_listening_test
-
-        bar = _bar(progress, config.n_tracks, "simulating tracks")
-        with bar if bar is not None else nullcontext():
-            sim = make_listening_test(config.n_tracks, config.n_raters, duration=config.duration,
-                                      sr=SR, random_state=config.random_state,
-                                      progress=bar.update if bar is not None else None)
-        return Bunch(audio=sim.audio, ratings=np.asarray(sim.ratings, dtype=float),
-                     track_names=list(sim.track_names), source="simulated")
-    if isinstance(data, (str, os.PathLike)):
-        from .datasets import align_ratings, load_audio_folder, load_ratings
-
-        folder = Path(data)
-        audio, names = load_audio_folder(folder, sr=SR)
-        csv = folder / "ratings.csv"
-        if not csv.is_file():
-            raise ValueError(f"No ratings in {folder}: expected {csv.name} (columns track, rater, "
-                             "rating; an empty rating = declined) next to the audio files.")
-        ratings = align_ratings(load_ratings(csv), names)
-        return Bunch(audio=audio, ratings=ratings.to_numpy(dtype=float), track_names=names,
-                     source=str(folder))
-    if isinstance(data, dict) and {"audio", "ratings"} <= set(data):
-        from .audio import resample
-
-        sr = data.get("sr", SR)
-        audio = [resample(a, sr, SR) for a in data["audio"]]
-        ratings = np.asarray(data["ratings"], dtype=float)
-        if ratings.shape[0] != len(audio):
-            raise ValueError(f"data has {len(audio)} tracks but ratings for {ratings.shape[0]}.")
-        names = list(data.get("track_names", [f"track{i:03d}" for i in range(len(audio))]))
-        return Bunch(audio=audio, ratings=ratings, track_names=names, source="in-memory")
-    raise TypeError("data must be 'simulated', a folder of audio files with ratings.csv, or a "
-                    f"Bunch/dict with 'audio', 'sr' and 'ratings'; got {type(data).__name__}.")
+    """The panel (:func:`sk_reseq.datasets.load_panel`, the one loader) at 22 050 Hz."""
+    simulated = isinstance(data, str) and data == "simulated"
+    bar = _bar(progress and simulated, config.n_tracks, "simulating tracks")
+    with bar if bar is not None else nullcontext():
+        return load_panel(data, sr=SR, n_tracks=config.n_tracks, n_raters=config.n_raters,
+                          duration=config.duration, random_state=config.random_state,
+                          progress=bar.update if bar is not None else None)
 
 
 def _fingerprint(audio, ratings):
@@ -409,7 +381,8 @@ def run_experiment(config, data, out_dir, *, resume=True, n_jobs=None, progress=
     # 1. windows and features
     sampler = WindowSampler(duration=0.5, sr=SR, n_windows=config.n_windows, n_channels=2,
                             random_state=config.random_state)
-    pcm, Y, groups = sampler.fit_resample(data.audio, data.ratings)
+    pcm, Y, rows = sampler.fit_resample(data.audio, data.ratings)
+    groups = np.asarray(data.groups)[rows]  # variants of one recording stay together
     features_path = state / "features.npy"
     if features_path.exists():
         features = np.load(features_path)

@@ -141,3 +141,16 @@ def test_bad_input_gives_clear_errors_and_writes_nothing(tmp_path, capsys):
     with pytest.raises(TypeError, match="data must be"):
         run_experiment("tiny", 42, out)
     assert not out.exists()
+
+
+def test_experiment_reads_a_panel_make_folder(tmp_path):
+    # The one loader: a folder written by `sk-reseq panel make` (audio/ and ratings.csv).
+    panel = tmp_path / "panel"
+    assert main(["panel", "make", str(panel), "--n-tracks", "12", "--n-raters", "5",
+                 "--duration", "1.0", "-q"]) == 0
+    assert (panel / "audio").is_dir()
+    out = tmp_path / "out"
+    assert main(["experiment", "--config", "tiny", "--data", str(panel), "--out", str(out),
+                 "--quiet"]) == 0
+    table = pd.read_csv(out / "table4.csv", index_col=0)
+    assert len(table) == 3 and table.notna().all().all()

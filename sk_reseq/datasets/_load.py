@@ -75,17 +75,18 @@ def load_panel(data="simulated", *, sr=22050, n_tracks=150, n_raters=15, duratio
             panel.clean = sim.clean
         return panel
     if isinstance(data, (str, os.PathLike)):
-        from ._folders import load_audio_folder
+        from ._folders import list_audio_files, load_audio_folder
         from ._ratings import align_ratings, load_ratings
 
         folder = Path(data)
         if not folder.is_dir():
             raise ValueError(f"data must be 'simulated' or an existing folder; {folder} is not a folder.")
+        audio_dir = folder / "audio" if (folder / "audio").is_dir() else folder
+        list_audio_files(audio_dir)  # no audio files: say so first
         csv = folder / "ratings.csv"
         if not csv.is_file():
             raise ValueError(f"No ratings in {folder}: expected {csv.name} (columns track, rater, "
                              "rating; an empty rating = declined) next to the audio files.")
-        audio_dir = folder / "audio" if (folder / "audio").is_dir() else folder
         audio, names = load_audio_folder(audio_dir, sr=sr)
         ratings = align_ratings(load_ratings(csv), names)
         return Bunch(audio=audio, ratings=ratings.to_numpy(dtype=float), track_names=names,
