@@ -1,5 +1,7 @@
 """``sk-reseq train`` and ``sk-reseq auto``: reproducible models, valid outputs, bad models."""
 
+from pathlib import Path
+
 import numpy as np
 import pytest
 import soundfile as sf
@@ -102,7 +104,8 @@ def test_default_model_ships_small_and_loads():
         pytest.skip("default model not built in this checkout")
     assert path.stat().st_size <= 5 * 1024 * 1024
     model = load_default_model()
-    windows = np.zeros((2, 2, 11025), dtype=np.float32)
+    assert model.training_info_["model"] == "resonance" and model.window_ == 5.0
+    windows = np.zeros((2, 2, int(model.window_ * 22050)), dtype=np.float32)
     assert model.predict(windows).shape == (2,)
 
 
@@ -112,23 +115,30 @@ def test_default_model_raises_the_factor_on_resonances(seed):
         pytest.skip("default model not built in this checkout")
     from sk_reseq.equalizer import AutoEqualizer
 
-    track = half_resonant_track(12.0, seed=seed)
+    track = half_resonant_track(24.0, seed=seed)
     middle = track.shape[1] // 2 / 44100
     auto = AutoEqualizer().fit()
     curve = auto.predict_factors(track)
-    first = curve.factors[(curve.times > 1) & (curve.times <= middle)].mean()
-    second = curve.factors[curve.times > middle + 2].mean()
-    assert second > first + 0.02, (first, second)
+    # Compare where the model's window lies wholly in each half.
+    first = curve.factors[(curve.times >= auto.window_) & (curve.times <= middle)].mean()
+    second = curve.factors[curve.times >= middle + auto.window_].mean()
+    assert second >= first + 0.2, (first, second)
 
 
 @pytest.mark.slow
-def test_default_model_is_rebuilt_by_sk_reseq_train(tmp_path):
-    """``sk-reseq train --preset default`` gives the shipped model's predictions."""
+def test_default_model_is_rebuilt_by_sk_reseq_train(tmp_path, monkeypatch):
+    """``sk-reseq train --preset default`` gives the shipped model's predictions (1e-4)."""
     if not default_model_path().is_file():
         pytest.skip("default model not built in this checkout")
-    pytest.importorskip("essentia")
+    from sk_reseq.training import DEFAULT_SOURCE
+
+    root = Path(__file__).resolve().parents[1]
+    if not all((root / s).is_dir() for s in DEFAULT_SOURCE):
+        pytest.skip(f"the default model's music {DEFAULT_SOURCE} is not beside this checkout")
+    monkeypatch.chdir(root)  # the preset names its music relative to the project root
     path = tmp_path / "default.skops"
     assert main(["train", "--preset", "default", "--out", str(path), "-q"]) == 0
-    windows = np.stack([half_resonant_track(1.0, sr=22050, seed=s)[:, :11025] for s in range(4)])
+    windows = np.stack([half_resonant_track(5.0, sr=22050, seed=s) for s in range(4)])
+    # Trained on another CPU, the shipped model differs in the last bits only: 1e-4.
     np.testing.assert_allclose(load_model(path).predict(windows),
-                               load_default_model().predict(windows), atol=1e-6)
+                               load_default_model().predict(windows), atol=1e-4)
