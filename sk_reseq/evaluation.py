@@ -1,4 +1,4 @@
-"""Judge an auto-adaptive model on music: does it restore added resonances and leave clean music alone?
+"""Judge an auto-adaptive model on music: does it restore added resonances, and leave clean music?
 
 :func:`evaluate_auto_equalizer` is what ``sk-reseq evaluate`` runs. It takes
 clean music (the user's catalog, or tracks a model never saw), injects

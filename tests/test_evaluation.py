@@ -57,7 +57,8 @@ def test_constant_model(folder):
 
 
 def test_a_model_that_follows_resonances_rises(folder):
-    result = evaluate_auto_equalizer(folder, ResonanceEnergy().fit(), duration=3.0, min_duration=3.0)
+    result = evaluate_auto_equalizer(folder, ResonanceEnergy().fit(), duration=3.0,
+                                     min_duration=3.0)
     summary = result.summary
     assert summary["rise"] > 0.05 and summary["within_track_spearman"] > 0.5
     # Its auto output comes closer to clean than the input on most resonant variants.

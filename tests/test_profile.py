@@ -1,4 +1,4 @@
-"""ResonanceProfile: the equalizer's analysis on windows, level invariance, learning added resonances."""
+"""ResonanceProfile: the equalizer's analysis, level invariance, learning added resonances."""
 
 import numpy as np
 import pytest

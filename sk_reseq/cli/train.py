@@ -63,7 +63,8 @@ def run(args):
             if not Path(item).exists():
                 raise FileNotFoundError(
                     f"no such music folder or file: {item} (the default preset's music is "
-                    "../shared/corpus and ../shared/music, from the project root; or pass --source)")
+                    "../shared/corpus and ../shared/music, from the project root; or pass "
+                    "--source)")
     total = settings["n_tracks"] * settings.get("variants", 1)
     bar = progress_bar(total, "simulating panel", args.quiet or not simulated, unit="track")
     try:

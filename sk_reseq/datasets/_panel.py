@@ -474,8 +474,9 @@ def make_listening_test(
         )
         groups = np.asarray(files)[excerpt]
         jobs = (delayed(_panel_track)(clean[e], t, sr, equalizer) for e, t in zip(excerpt, tables))
+    variant = np.tile(np.arange(variants), n_tracks)
     names = (excerpt_names if variants == 1
-             else [f"{excerpt_names[e]}-v{k}" for e, k in zip(excerpt, np.tile(np.arange(variants), n_tracks))])
+             else [f"{excerpt_names[e]}-v{k}" for e, k in zip(excerpt, variant)])
     audio, clean_out, distances = [], [], np.empty((n_rows, len(FACTOR_STEPS)))
     results = Parallel(n_jobs=n_jobs, return_as="generator")(jobs)
     for i, (y, x, dist) in enumerate(results):

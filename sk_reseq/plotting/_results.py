@@ -108,7 +108,8 @@ def plot_evaluation(variants, *, title=None):
         left.scatter(rows["oracle"], rows["predicted"], s=14, alpha=0.7, color=color,
                      label=f"{count} resonance{'s' if count != 1 else ''}")
     left.plot([0, 1], [0, 1], color="grey", lw=1, ls="--", label="prediction = oracle")
-    left.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03), xlabel="oracle factor (restores the clean music)",
+    left.set(xlim=(-0.03, 1.03), ylim=(-0.03, 1.03),
+             xlabel="oracle factor (restores the clean music)",
              ylabel="factor chosen by the auto equalizer", title="each variant")
     left.legend(fontsize=8, loc="upper left")
     means = variants.groupby("n_resonances")[["oracle", "predicted"]].mean()

@@ -237,8 +237,8 @@ class ResonanceProfile(TransformerMixin, BaseEstimator):
             for p, b in zip(power, banded):
                 clean_ltas = b.mean(axis=0)
                 for _ in range(self.n_augment):
-                    gain = peaking_power_response(self._draw_resonances(rng), layout.bin_frequencies,
-                                                  self.sr)
+                    gain = peaking_power_response(self._draw_resonances(rng),
+                                                  layout.bin_frequencies, self.sr)
                     resonant = layout.band_power(p * gain)
                     bands = rng.choice(len(layout.centers), self.bands_per_example, replace=False)
                     rows.append(self._band_inputs(resonant, layout)[1][bands])
