@@ -46,7 +46,7 @@ print(f"{track.shape[0]} channels, {track.shape[1] / sr:.0f} s at {sr} Hz; "
 # Equalize with the predicted factor
 # ----------------------------------
 # ``model=None`` loads the default model
-# (:func:`~sk_reseq.training.load_default_model`); any fitted regressor on
+# (:func:`~sk_reseq.persistence.load_default_model`); any fitted regressor on
 # 0.5 s stereo windows at 22 050 Hz can take its place. ``smoothing`` is the
 # time constant of the moving average over the predictions, in seconds.
 auto = AutoEqualizer(sr=sr, hop=0.5, smoothing=3.0).fit()

@@ -26,7 +26,10 @@ from sklearn.base import BaseEstimator
 from ._atomic import atomic_open
 from .models._base import WEIGHTS_ONLY_STATE
 
-__all__ = ["save_model", "load_model", "UntrustedTypesError", "TRUSTED_TYPES"]
+__all__ = [
+    "save_model", "load_model", "UntrustedTypesError", "TRUSTED_TYPES", "default_model_path",
+    "load_default_model",
+]
 
 #: The package's classes a model file may name (full ``module.Class``
 #: names, as skops records them). Each only stores parameters in
@@ -163,3 +166,32 @@ def load_model(path, trusted=None):
             f"{path} holds a {type(estimator).__name__}, not an estimator or Pipeline."
         )
     return estimator
+
+
+def default_model_path():
+    """Where the default model lives inside the installed package."""
+    return Path(__file__).resolve().parent / "data" / "default_model.skops"
+
+
+def load_default_model():
+    """The model shipped with sk_reseq, loaded from the package's data.
+
+    Rebuilt by ``sk-reseq train --preset default --out <path>`` (see
+    :data:`sk_reseq.training.PRESETS`).
+
+    Returns
+    -------
+    model : Pipeline
+
+    Raises
+    ------
+    FileNotFoundError
+        If the package was installed without its data file.
+    """
+    path = default_model_path()
+    if not path.is_file():
+        raise FileNotFoundError(
+            f"The default model is missing from the installation ({path}); pass a model "
+            "explicitly or rebuild it with `sk-reseq train --preset default --out PATH`."
+        )
+    return load_model(path)

@@ -36,6 +36,7 @@ from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
 from .datasets import load_panel
+from .persistence import default_model_path, load_default_model
 from .preprocessing import ResonanceProfile, WindowSampler
 
 __all__ = ["PRESETS", "make_model", "train_model", "default_model_path", "load_default_model"]
@@ -230,34 +231,3 @@ def _fit_resonance_model(est, X, Y, panel, variants, sampler):
     est.set_params(resonanceprofile__band_model=fitted.band_model_,
                    resonanceprofile__prefit=True)
     est.fit(X, Y)
-
-
-def default_model_path():
-    """Where the default model lives inside the installed package."""
-    return Path(__file__).resolve().parent / "data" / "default_model.skops"
-
-
-def load_default_model():
-    """The model shipped with sk_reseq (trained on a simulated panel).
-
-    Rebuilt by ``sk-reseq train --preset default --out <path>``; see
-    :data:`PRESETS`.
-
-    Returns
-    -------
-    model : Pipeline
-
-    Raises
-    ------
-    FileNotFoundError
-        If the package was installed without its data file.
-    """
-    from .persistence import load_model
-
-    path = default_model_path()
-    if not path.is_file():
-        raise FileNotFoundError(
-            f"The default model is missing from the installation ({path}); pass a model "
-            "explicitly or rebuild it with `sk-reseq train --preset default --out PATH`."
-        )
-    return load_model(path)

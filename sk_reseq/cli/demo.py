@@ -114,7 +114,7 @@ def half_resonant_track(seconds, *, sr=SR, seed=3):
     return (track * min(1.0, 0.99 / np.abs(track).max())).astype(np.float32)
 
 
-def auto_demo(out_dir, *, seconds=16.0, seed=3):
+def auto_demo(out_dir, *, seconds=24.0, seed=3):
     """The auto-adaptive equalizer on a track whose second half is resonant."""
     from ..audio import save_audio
     from ..equalizer import AutoEqualizer
@@ -135,8 +135,9 @@ def auto_demo(out_dir, *, seconds=16.0, seed=3):
     save_figure(plot_auto_report(curve, before, after,
                                  title="Auto-adaptive EQ: resonances injected in the second half"),
                 out_dir / "auto_report.png")
-    first = curve.factors[(curve.times > 1) & (curve.times <= seconds / 2)].mean()
-    second = curve.factors[curve.times > seconds / 2 + 2].mean()
+    # Where the model's window lies wholly in each half.
+    first = curve.factors[(curve.times >= auto.window_) & (curve.times <= seconds / 2)].mean()
+    second = curve.factors[curve.times >= seconds / 2 + auto.window_].mean()
     print(f"  mean predicted factor: {first:.2f} in the clean first half, {second:.2f} in the "
           "resonant second half")
     print("  wrote auto_input.wav, auto_output.wav, auto_report.png")

@@ -38,7 +38,7 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         A fitted regressor (or Pipeline) whose ``predict`` takes windows
         ``(n, 2, round(window * model_sr))``, e.g. a DRN or FFN pipeline from
         :mod:`sk_reseq.models`. None loads the default model shipped with
-        the package (:func:`sk_reseq.training.load_default_model`).
+        the package (:func:`sk_reseq.persistence.load_default_model`).
     hop : float, default=0.5
         Seconds between predictions: at least the equalizer's frame hop
         (``hop_length / sr``, 23 ms at 44.1 kHz; the equalizer cannot apply
@@ -145,7 +145,7 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
                 f"as a factor can change; got {self.hop!r}."
             )
         if self.model is None:  # last: the settings are checked before the model loads
-            from ..training import load_default_model
+            from ..persistence import load_default_model
 
             self.model_ = load_default_model()
         else:
