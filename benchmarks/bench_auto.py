@@ -37,8 +37,7 @@ from _music import stereo_music
 from sk_reseq.audio import save_audio
 from sk_reseq.cli import main
 from sk_reseq.models import DRNRegressor, MeanRatingRegressor
-from sk_reseq.persistence import save_model
-from sk_reseq.persistence import default_model_path
+from sk_reseq.persistence import default_model_path, save_model
 
 SR = 44100
 SECONDS = 60

@@ -137,7 +137,8 @@ def main():
     result["inference"] = per_window
     result["ours_over_eager_batch1"] = round(timings[("ours", 1)] / timings[("eager", 1)], 3)
     if ("ours_bf16", 1) in timings:
-        result["ours_bf16_over_eager_batch1"] = round(timings[("ours_bf16", 1)] / timings[("eager", 1)], 3)
+        result["ours_bf16_over_eager_batch1"] = round(
+            timings[("ours_bf16", 1)] / timings[("eager", 1)], 3)
     result["batch32_over_batch1_per_window"] = {
         path: round(timings[(path, 32)] / timings[(path, 1)], 3)
         for path in ("eager", "ours", "ours_bf16") if (path, 1) in timings

@@ -81,11 +81,13 @@ def _as_float_array(x, name):
             f"{name} must hold real numbers (float or integer PCM), got dtype {arr.dtype}."
         )
     if arr.size == 0:
-        raise AudioValueError(f"{name} is empty (shape {arr.shape}); at least one sample is needed.")
+        raise AudioValueError(f"{name} is empty (shape {arr.shape}); "
+                              "at least one sample is needed.")
     arr = pcm_to_float(arr)
     if not np.all(np.isfinite(arr)):
         bad = int(np.size(arr) - np.count_nonzero(np.isfinite(arr)))
-        raise AudioValueError(f"{name} contains {bad} NaN or infinite sample(s); audio must be finite.")
+        raise AudioValueError(f"{name} contains {bad} NaN or infinite sample(s); "
+                              "audio must be finite.")
     return arr
 
 
@@ -122,7 +124,8 @@ def check_audio(x, *, name="audio", allow_batch=False):
     if allow_batch:
         accepted += " or a batch (n, channels, samples)"
     if arr.ndim > (3 if allow_batch else 2):
-        raise AudioValueError(f"{name} must have shape {accepted}; got {arr.ndim} dimensions {arr.shape}.")
+        raise AudioValueError(f"{name} must have shape {accepted}; "
+                              f"got {arr.ndim} dimensions {arr.shape}.")
     if arr.shape[-2] > 64 and arr.shape[-1] <= 64:
         raise AudioValueError(
             f"{name} has shape {arr.shape}: it looks like (samples, channels); "
@@ -225,7 +228,8 @@ def check_factor(factor, *, name="factor"):
     if arr.ndim == 0:
         return check_factor(float(arr), name=name)
     if arr.ndim != 1 or arr.size == 0:
-        raise ValueError(f"{name} must be a scalar or a non-empty 1-D array, got shape {arr.shape}.")
+        raise ValueError(f"{name} must be a scalar or a non-empty 1-D array, "
+                         f"got shape {arr.shape}.")
     if not np.all(np.isfinite(arr)) or arr.min() < 0 or arr.max() > 1:
         raise ValueError(f"{name} values must be finite and lie in [0, 1].")
     return arr

@@ -346,7 +346,8 @@ def output_subtype(format, subtype=None):
                          f"{', '.join(sorted(sf.available_subtypes()))}.")
     held = sf.available_subtypes(format)
     if not any(s in held for s in _PCM_LADDERS):  # a lossy format: its codec, or the source's
-        return subtype if subtype in held and subtype in _WRITABLE_CODECS else sf.default_subtype(format)
+        return (subtype if subtype in held and subtype in _WRITABLE_CODECS
+                else sf.default_subtype(format))
     if subtype in held and (subtype in _PCM_LADDERS or subtype in _LOSSLESS_DEPTH):
         return subtype
     depth = subtype if subtype in _PCM_LADDERS else _LOSSLESS_DEPTH.get(subtype, "PCM_16")

@@ -266,8 +266,10 @@ def _models(config, valid_fraction):
     if "ffn" in config.models:
         ffn = FFNRegressor(**{**net_defaults, **config.ffn_params})
         est = Pipeline([("scale", StandardScaler()), ("ffn", ffn)])
-        out["ffn"] = (est, _space(ffn_search_space("ffn__"),
-                                  {"ffn__" + k: v for k, v in config.ffn_space.items()}), "features")
+        out["ffn"] = (est,
+                      _space(ffn_search_space("ffn__"),
+                             {"ffn__" + k: v for k, v in config.ffn_space.items()}),
+                      "features")
     if "drn" in config.models:
         drn = DRNRegressor(**{**net_defaults, **config.drn_params})
         space = drn_search_space("drn__")

@@ -100,8 +100,8 @@ def test_lossy_input_to_pcm_output(tmp_path, mean_model, command, src_ext, out_e
 
 @pytest.mark.parametrize(
     "source, out_ext, expected",
-    [("FLOAT", ".flac", "PCM_24"), ("PCM_24", ".flac", "PCM_24"),
-     ("PCM_32", ".flac", "PCM_24"), ("FLOAT", ".wav", "FLOAT"), ("PCM_24", ".mp3", "MPEG_LAYER_III")],
+    [("FLOAT", ".flac", "PCM_24"), ("PCM_24", ".flac", "PCM_24"), ("PCM_32", ".flac", "PCM_24"),
+     ("FLOAT", ".wav", "FLOAT"), ("PCM_24", ".mp3", "MPEG_LAYER_III")],
 )
 def test_output_keeps_the_depth_the_format_holds(tmp_path, source, out_ext, expected):
     src = noise_file(tmp_path / "in.wav", subtype=source)
@@ -257,7 +257,8 @@ def test_cli_eq_warns_on_a_truncated_input(tmp_path, caplog):
 
 def test_truncated_flac_is_refused(tmp_path):
     _, cut = truncated(tmp_path, ".flac")
-    with pytest.raises(ValueError, match=r"of the 4\.00 s its header declares .* truncated or damaged"):
+    with pytest.raises(ValueError,
+                       match=r"of the 4\.00 s its header declares .* truncated or damaged"):
         load_audio(cut)
 
 
@@ -326,7 +327,8 @@ def test_cli_eq_holds_about_one_copy(long_wav, tmp_path):
     assert run("eq", long_wav, tmp_path / "warm.wav") == 0  # imports and caches first
     peak, status = traced_peak(lambda: run("eq", long_wav, tmp_path / "out.wav"))
     assert status == 0
-    assert peak < 1.6 * (2 * 60 * SR * 4)  # was 3.2x: read buffer, transposed copy, output, write copy
+    # Was 3.2x: read buffer, transposed copy, output, write copy.
+    assert peak < 1.6 * (2 * 60 * SR * 4)
 
 
 # -- 9. parameters within meaningful ranges ------------------------------------------

@@ -5,11 +5,15 @@ import pandas as pd
 import pytest
 from scipy import stats
 
-from sk_reseq.datasets import (FACTOR_STEPS, add_resonances, make_listening_test,
-                               make_synthetic_music)
+from sk_reseq.datasets import (
+    FACTOR_STEPS,
+    add_resonances,
+    make_listening_test,
+    make_synthetic_music,
+)
 from sk_reseq.datasets._panel import _band_distance, _frame_power, _inject
-from sk_reseq.spectral import peaking_sos
 from sk_reseq.equalizer import ResonanceEqualizer
+from sk_reseq.spectral import peaking_sos
 from sk_reseq.stats import rater_correlations, rater_summary
 
 SR = 22050
@@ -112,7 +116,8 @@ def test_injected_resonances_follow_the_design(panel):
     assert res["center_hz"].between(80, 8000).all()
     assert res["q"].between(3, 10).all() and res["gain_db"].between(6, 18).all()
     np.testing.assert_allclose(
-        panel.strength, res.groupby("track")["gain_db"].sum().reindex(panel.track_names, fill_value=0)
+        panel.strength,
+        res.groupby("track")["gain_db"].sum().reindex(panel.track_names, fill_value=0),
     )
 
 

@@ -7,9 +7,14 @@ from sklearn.utils import estimator_checks
 
 from sk_reseq._validation import AudioValueError
 from sk_reseq.metrics import msbe_scorer
-from sk_reseq.models import (DRNRegressor, FFNRegressor, MeanRatingRegressor,
-                             dilation_schedule, receptive_field)
-from sk_reseq.models import _inference
+from sk_reseq.models import (
+    DRNRegressor,
+    FFNRegressor,
+    MeanRatingRegressor,
+    _inference,
+    dilation_schedule,
+    receptive_field,
+)
 
 
 def tiny(**params):
@@ -41,20 +46,24 @@ API_CHECKS = [
     "check_do_not_raise_errors_in_init_or_set_params", "check_estimator_tags_renamed",
     "check_valid_tag_types", "check_mixin_order", "check_estimators_unfitted",
 ]
-_NEEDS_2D = "feeds a 2-D (n_samples, n_features) table; DRNRegressor takes (n, 2, n_samples) windows"
+_NEEDS_2D = ("feeds a 2-D (n_samples, n_features) table; "
+             "DRNRegressor takes (n, 2, n_samples) windows")
 NOT_APPLICABLE = {name: _NEEDS_2D for name in [
     "check_complex_data", "check_dict_unchanged", "check_dont_overwrite_parameters",
     "check_dtype_object", "check_estimator_sparse_array", "check_estimator_sparse_matrix",
-    "check_estimator_sparse_tag", "check_estimators_dtypes", "check_estimators_empty_data_messages",
-    "check_estimators_fit_returns_self", "check_estimators_nan_inf", "check_estimators_overwrite_params",
+    "check_estimator_sparse_tag", "check_estimators_dtypes",
+    "check_estimators_empty_data_messages", "check_estimators_fit_returns_self",
+    "check_estimators_nan_inf", "check_estimators_overwrite_params",
     "check_estimators_partial_fit_n_features", "check_estimators_pickle",
-    "check_f_contiguous_array_estimator", "check_fit1d", "check_fit2d_1feature", "check_fit2d_1sample",
-    "check_fit2d_predict1d", "check_fit_check_is_fitted", "check_fit_idempotent",
+    "check_f_contiguous_array_estimator", "check_fit1d", "check_fit2d_1feature",
+    "check_fit2d_1sample", "check_fit2d_predict1d", "check_fit_check_is_fitted",
+    "check_fit_idempotent",
     "check_fit_score_takes_y", "check_methods_sample_order_invariance",
     "check_methods_subset_invariance", "check_n_features_in", "check_n_features_in_after_fitting",
     "check_non_transformer_estimators_n_iter", "check_pipeline_consistency",
     "check_positive_only_tag_during_fit", "check_readonly_memmap_input",
-    "check_regressor_data_not_an_array", "check_regressors_int", "check_regressors_no_decision_function",
+    "check_regressor_data_not_an_array", "check_regressors_int",
+    "check_regressors_no_decision_function",
     "check_regressors_train", "check_requires_y_none", "check_supervised_y_2d",
     "check_supervised_y_no_nan", "check_array_api_input",
 ]}
@@ -133,7 +142,8 @@ def test_tier_aliases_override_block_sizes():
 def test_beats_mean_baseline_on_amplitude_target():
     X, Y, groups = loud_panel()
     cv = GroupKFold(n_splits=3)
-    drn = -cross_validate(tiny(), X, Y, groups=groups, cv=cv, scoring=msbe_scorer)["test_score"].mean()
+    drn = -cross_validate(tiny(), X, Y, groups=groups, cv=cv,
+                          scoring=msbe_scorer)["test_score"].mean()
     mean = -cross_validate(MeanRatingRegressor(), X, Y, groups=groups, cv=cv,
                            scoring=msbe_scorer)["test_score"].mean()
     assert drn < 0.5 * mean, (drn, mean)

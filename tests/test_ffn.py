@@ -28,7 +28,8 @@ def panel(n_tracks=30, windows=6, n_features=8, n_raters=9, seed=0):
     z = rng.normal(size=(n_tracks, n_features))
     w = rng.normal(size=n_features)
     factor = 1 / (1 + np.exp(-(z @ w) / np.sqrt(n_features) * 2))
-    ratings = factor[:, None] + rng.normal(0, 0.05, (n_tracks, n_raters)) + rng.normal(0, 0.05, n_raters)
+    ratings = (factor[:, None] + rng.normal(0, 0.05, (n_tracks, n_raters))
+               + rng.normal(0, 0.05, n_raters))
     ratings = np.clip(ratings, 0, 1)
     declined = rng.uniform(size=ratings.shape) < 0.2
     declined[:, 0] = False

@@ -18,11 +18,10 @@ pytest.importorskip("starlette", reason="the `listen` extra (starlette) is not i
 uvicorn = pytest.importorskip("uvicorn", reason="the `listen` extra (uvicorn) is not installed")
 httpx = pytest.importorskip("httpx", reason="httpx (dev extra) is not installed")
 
-from test_listen_prepare import make_panel  # noqa: E402
-
 from sk_reseq.cli import build_parser, main  # noqa: E402
 from sk_reseq.datasets import load_ratings  # noqa: E402
 from sk_reseq.listen import DEFAULT_HOST, RatingStore, create_app, export_ratings  # noqa: E402
+from test_listen_prepare import make_panel  # noqa: E402
 
 
 @contextmanager
@@ -76,7 +75,8 @@ def client(server):
 
 def db_rows(db):
     with sqlite3.connect(db) as con:
-        return con.execute("SELECT track, rater, rating, n_answers FROM ratings ORDER BY rater, track").fetchall()
+        return con.execute("SELECT track, rater, rating, n_answers FROM ratings "
+                           "ORDER BY rater, track").fetchall()
 
 
 def db_raters(db):
@@ -104,7 +104,8 @@ def test_rater_walks_through_sessions_in_a_stored_seeded_order(client, server):
     response = client.post("/api/raters", json={"rater": "alice"})
     assert response.status_code == 201
     token, state = response.json()["token"], response.json()["state"]
-    assert (state["n_tracks"], state["n_done"], state["n_sessions"], state["session"]) == (4, 0, 2, 1)
+    assert (state["n_tracks"], state["n_done"], state["n_sessions"],
+            state["session"]) == (4, 0, 2, 1)
     assert len(state["next"]["variants"]) == 17
     seen, answers = [], [0.0, None, 0.5, 1.0]
     for i, answer in enumerate(answers):
@@ -207,8 +208,10 @@ def test_a_database_from_before_tokens_is_migrated_and_needs_a_new_token(panel, 
     with live_server(create_app(panel, db_path=db, session_size=2)) as url, \
             httpx.Client(base_url=url) as client:
         assert client.post("/api/raters", json={"rater": "dave"}).status_code == 409
-        assert client.post("/api/raters", json={"rater": "dave"}, headers=bearer("x")).status_code == 403
-        anonymous = client.post("/api/ratings", json={"rater": "dave", "track": "track0", "rating": 1.0})
+        assert client.post("/api/raters", json={"rater": "dave"},
+                           headers=bearer("x")).status_code == 403
+        anonymous = client.post("/api/ratings",
+                                json={"rater": "dave", "track": "track0", "rating": 1.0})
         assert anonymous.status_code == 401
         # The organiser hands out a resume link; its token works, an older one no longer.
         assert main(["listen", "token", str(panel), "dave", "--db", str(db),
@@ -254,18 +257,20 @@ def test_requests_for_another_host_are_refused(shared_server, host):
         for method, path, body in [("GET", "/", None), ("GET", "/api/panel", None),
                                    ("POST", "/api/raters", {"rater": "mallory"}),
                                    ("GET", "/audio/track0/v00.flac", None)]:
-            response = client.request(method, path, json=body, headers={"Host": host.format(port=port)})
+            response = client.request(method, path, json=body,
+                                      headers={"Host": host.format(port=port)})
             assert response.status_code == 400
             assert "is not an address of this server" in response.json()["error"]
     assert "mallory" not in [r[0] for r in db_raters(db)]
 
 
-@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LocalHost", "[::1]:{port}",
-                                  "[0:0:0:0:0:0:0:1]", "127.0.0.1"])
+@pytest.mark.parametrize("host", ["127.0.0.1:{port}", "localhost:{port}", "LocalHost",
+                                  "[::1]:{port}", "[0:0:0:0:0:0:0:1]", "127.0.0.1"])
 def test_requests_for_a_served_host_are_answered(shared_server, host):
     url = shared_server[0]
     with httpx.Client(base_url=url) as client:
-        response = client.get("/api/panel", headers={"Host": host.format(port=url.rpartition(":")[2])})
+        response = client.get("/api/panel",
+                              headers={"Host": host.format(port=url.rpartition(":")[2])})
     assert response.status_code == 200 and response.json()["n_tracks"] == 4
 
 
@@ -273,8 +278,9 @@ def test_allowed_hosts_adds_names_and_is_checked(panel, tmp_path):
     app = create_app(panel, db_path=tmp_path / "r.sqlite",
                      allowed_hosts=["Lab-PC.local", "192.168.1.20", "fe80::1"])
     with live_server(app) as url, httpx.Client(base_url=url) as client:
-        for host, status in [("lab-pc.local:8000", 200), ("192.168.1.20", 200), ("[fe80::1]:80", 200),
-                             ("localhost", 200), ("192.168.1.21", 400), ("other.local", 400)]:
+        for host, status in [("lab-pc.local:8000", 200), ("192.168.1.20", 200),
+                             ("[fe80::1]:80", 200), ("localhost", 200), ("192.168.1.21", 400),
+                             ("other.local", 400)]:
             assert client.get("/api/panel", headers={"Host": host}).status_code == status, host
     for bad in ["localhost:8000", "http://lab-pc", "lab pc", ""]:
         with pytest.raises(ValueError, match="not a host name or IP address"):
@@ -292,7 +298,8 @@ def test_serve_allows_the_bound_address_and_allowed_hosts(panel, monkeypatch, ca
                  "--allowed-host", "lab-pc"]) == 0
     assert main(["listen", "serve", str(panel), "--db", db, "--host", "0.0.0.0"]) == 0
     assert "--allowed-host" in capsys.readouterr().out
-    expected = [{"10.1.2.3": 200, "lab-pc": 200, "localhost": 200, "0.0.0.0": 400, "evil.example": 400},
+    expected = [{"10.1.2.3": 200, "lab-pc": 200, "localhost": 200, "0.0.0.0": 400,
+                 "evil.example": 400},
                 {"0.0.0.0": 400, "localhost": 200, "127.0.0.1": 200, "10.1.2.3": 400}]
     for app, statuses in zip(apps, expected):
         with live_server(app) as url, httpx.Client(base_url=url) as client:
@@ -318,7 +325,8 @@ def carol(shared_server):
      400, "nested too deeply"),
     ('{"rater": "carol", "track": ' + '{"a": ' * 2000 + "1" + "}" * 2000 + ', "rating": 0.5}',
      400, "nested too deeply"),
-    ('{"rater": "carol", "track": "track1", "rating": 0.5, "rating": 1.0}', 400, "duplicate key 'rating'"),
+    ('{"rater": "carol", "track": "track1", "rating": 0.5, "rating": 1.0}',
+     400, "duplicate key 'rating'"),
     (b'{"rater": "carol", "track": "track\xff", "rating": 0.5}', 400, "not valid JSON"),
     ("", 400, "not valid JSON"),
     ('{"rater": "carol", "track": "track1", "rating": ' + "1" * 5000 + "}", 400, "not valid JSON"),
@@ -355,12 +363,14 @@ def test_bad_ratings_are_refused_and_nothing_is_stored(shared_server, carol, bod
                                   '{"rater": ' * 1200 + '"x"' + "}" * 1200])
 def test_deeply_nested_registrations_are_refused(shared_server, body):
     with httpx.Client(base_url=shared_server[0]) as client:
-        response = client.post("/api/raters", content=body, headers={"Content-Type": "application/json"})
+        response = client.post("/api/raters", content=body,
+                               headers={"Content-Type": "application/json"})
     assert response.status_code == 400 and "nested too deeply" in response.json()["error"]
 
 
 def test_bad_requests_to_the_other_endpoints(client, server):
-    plain = client.post("/api/ratings", content=json.dumps(GOOD), headers={"Content-Type": "text/plain"})
+    plain = client.post("/api/ratings", content=json.dumps(GOOD),
+                        headers={"Content-Type": "text/plain"})
     assert plain.status_code == 415 and "application/json" in plain.json()["error"]
     for rater in ["", "  ", "../etc", "a" * 65, "<script>"]:
         response = client.post("/api/raters", json={"rater": rater})
@@ -448,7 +458,8 @@ def test_twenty_raters_posting_at_once_lose_and_duplicate_nothing(server):
                 for t in tracks:
                     assert rate(c, name, t, expected[(t, name)], token).status_code == 200
                 # A retried request (lost response) must update, not duplicate.
-                assert rate(c, name, tracks[0], expected[(tracks[0], name)], token).json()["updated"]
+                assert rate(c, name, tracks[0], expected[(tracks[0], name)],
+                            token).json()["updated"]
         except Exception as exc:  # collected: assertion errors in threads do not fail the test
             errors.append(repr(exc))
 

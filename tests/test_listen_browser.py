@@ -15,16 +15,17 @@ import numpy as np
 import pytest
 
 pytest.importorskip("starlette", reason="the `listen` extra (starlette) is not installed")
-webdriver = pytest.importorskip("selenium.webdriver", reason="selenium (dev extra) is not installed")
+webdriver = pytest.importorskip("selenium.webdriver",
+                                reason="selenium (dev extra) is not installed")
 
 from selenium.webdriver.chrome.service import Service  # noqa: E402
 from selenium.webdriver.common.by import By  # noqa: E402
 from selenium.webdriver.common.keys import Keys  # noqa: E402
-from test_listen_app import live_server  # noqa: E402
-from test_listen_prepare import make_panel  # noqa: E402
 
 from sk_reseq.cli import main  # noqa: E402
 from sk_reseq.listen import RatingStore, create_app  # noqa: E402
+from test_listen_app import live_server  # noqa: E402
+from test_listen_prepare import make_panel  # noqa: E402
 
 pytestmark = pytest.mark.browser
 
@@ -95,7 +96,8 @@ const tone = (amp) => {
   for (let i = 0; i < sr; i++) d[i] = amp * Math.sin(2 * Math.PI * 440 * i / sr);
   return b;
 };
-const player = new window.listenTest.VariantPlayer(ctx, ctx.destination, [tone(0.5), tone(0.25), tone(0.05)]);
+const player = new window.listenTest.VariantPlayer(
+  ctx, ctx.destination, [tone(0.5), tone(0.25), tone(0.05)]);
 player.start(0);
 ctx.suspend(0.3).then(() => { player.select(1); ctx.resume(); });
 ctx.suspend(0.6).then(() => { player.select(2); ctx.resume(); });
@@ -117,7 +119,8 @@ def test_switching_versions_is_gapless_and_click_free(browser, site):
     assert np.abs(np.diff(y)).max() <= 0.5 * 2 * np.pi * f / sr * 1.05
     # Gapless: the level moves only between the versions' levels, never towards silence.
     period = sr // f
-    envelope = np.array([np.abs(y[i:i + period]).max() for i in range(0, y.size - period, period // 4)])
+    envelope = np.array([np.abs(y[i:i + period]).max()
+                         for i in range(0, y.size - period, period // 4)])
     assert envelope.min() > 0.05 * 0.9 and envelope.max() < 0.5 * 1.05
     assert envelope[: int(0.1 * sr / period * 4)].mean() == pytest.approx(0.5, rel=0.05)
     assert envelope[-int(0.1 * sr / period * 4):].mean() == pytest.approx(0.5, rel=0.05)
@@ -132,7 +135,8 @@ def test_rater_completes_a_short_test_with_a_reload(browser, site, tmp_path):
     wait_phase(browser, "track", 0)
     order = RatingStore(db).order("engineer-07", ["track0", "track1", "track2"])
     first = debug(browser)
-    assert first["track"] == order[0] and first["nSources"] == 17 and first["contextState"] == "running"
+    assert (first["track"] == order[0] and first["nSources"] == 17
+            and first["contextState"] == "running")
     assert first["noisesPlayed"] == 1  # the pink-noise reference came first
 
     # Switch versions during playback: the same sources keep playing, only gains move.
@@ -140,14 +144,16 @@ def test_rater_completes_a_short_test_with_a_reload(browser, site, tmp_path):
     for _ in range(5):
         slider.send_keys(Keys.ARROW_RIGHT)
         time.sleep(0.05)
-    wait_for(browser, "return window.listenTest.debug().gains[5] === 1", "the crossfade to version 6")
+    wait_for(browser, "return window.listenTest.debug().gains[5] === 1",
+             "the crossfade to version 6")
     moved = debug(browser)
     assert moved["contextTime"] > first["contextTime"]
     assert (moved["variant"], moved["starts"], moved["ended"], moved["nSources"]) == (5, 1, 0, 17)
     assert sum(moved["gains"]) == pytest.approx(1.0) and moved["gains"][0] == 0
     assert browser.find_element(By.TAG_NAME, "body").get_attribute("data-variant") == "5"
     assert browser.find_element(By.ID, "factor-value").text == "0.3125"
-    wait_for(browser, f"return window.listenTest.debug().contextTime > {moved['contextTime']} + 0.2",
+    wait_for(browser,
+             f"return window.listenTest.debug().contextTime > {moved['contextTime']} + 0.2",
              "playback to go on after the switch")
     # Pause stops the clock, play resumes it.
     browser.find_element(By.ID, "play").click()
@@ -181,7 +187,8 @@ def test_rater_completes_a_short_test_with_a_reload(browser, site, tmp_path):
     wait_phase(browser, "login")
     browser.find_element(By.ID, "rater-id").send_keys("engineer-07")
     browser.find_element(By.ID, "start").click()
-    wait_for(browser, "return document.getElementById('error').textContent.includes('already taken')",
+    wait_for(browser,
+             "return document.getElementById('error').textContent.includes('already taken')",
              "the refusal of a taken identifier")
     assert debug(browser)["phase"] == "login"
     refused = [e["message"] for e in browser.get_log("browser") if e["level"] == "SEVERE"]

@@ -66,7 +66,8 @@ def test_manifest_lists_17_decodable_variants_per_track(panel17):
         levels = [v["loudness_lufs"] for v in track["variants"]]
         assert levels[-1] < levels[0] - 0.5
         assert max(np.diff(levels)) < 0.05
-    assert not [p for p in panel17.rglob("*") if p.name.startswith(".")], "temporary files left behind"
+    assert not [p for p in panel17.rglob("*") if p.name.startswith(".")], \
+        "temporary files left behind"
 
 
 @pytest.mark.parametrize("target", [-23.0, -30.0])
@@ -86,7 +87,8 @@ def test_peak_guard_lowers_all_variants_together(tmp_path):
     clicks = np.zeros((1, 2 * SR), dtype=np.float32)
     clicks[0, ::2205] = 0.5  # very high crest factor: -5 LUFS would need peaks far above 0 dBFS
     save_audio(src / "clicks.wav", clicks, SR)
-    manifest = prepare_panel(src, tmp_path / "panel", target_lufs=-5.0, n_steps=3, noise_seconds=0.3)
+    manifest = prepare_panel(src, tmp_path / "panel", target_lufs=-5.0, n_steps=3,
+                             noise_seconds=0.3)
     track = manifest["tracks"][0]
     assert track["peak_limited"]
     assert max(v["peak_dbfs"] for v in track["variants"]) == pytest.approx(-1.0, abs=0.01)
@@ -103,7 +105,8 @@ def test_rerun_skips_finished_tracks_and_redoes_a_damaged_one(tmp_path):
         fh.seek(200)
         fh.write(b"\0" * 64)
 
-    manifest = prepare_panel(tmp_path / "src", panel, n_steps=3, noise_seconds=0.3, silence_seconds=0.1)
+    manifest = prepare_panel(tmp_path / "src", panel, n_steps=3, noise_seconds=0.3,
+                             silence_seconds=0.1)
 
     assert manifest["rendered"] == ["track1", "track2"]
     assert manifest["skipped"] == ["track0"]
@@ -117,7 +120,8 @@ def test_rerun_skips_finished_tracks_and_redoes_a_damaged_one(tmp_path):
 def test_changed_settings_render_everything_again(tmp_path):
     panel = make_panel(tmp_path, n_tracks=2, n_steps=3)
     full = (panel / "audio" / "track0" / "v02.flac").read_bytes()
-    manifest = prepare_panel(tmp_path / "src", panel, n_steps=3, target_lufs=-20.0, noise_seconds=0.3)
+    manifest = prepare_panel(tmp_path / "src", panel, n_steps=3, target_lufs=-20.0,
+                             noise_seconds=0.3)
     assert manifest["rendered"] == ["track0", "track1"] and manifest["skipped"] == []
     assert json.loads((panel / "manifest.json").read_text())["target_lufs"] == -20.0
     manifest = prepare_panel(tmp_path / "src", panel, n_steps=3, noise_seconds=0.3,
@@ -183,11 +187,13 @@ def test_pink_noise_reference_is_pink_and_framed_by_silence():
     power = np.abs(np.fft.rfft(noise)) ** 2
     freqs = np.fft.rfftfreq(noise.size, 1 / 16000)
     edges = np.geomspace(50, 6400, 8)
-    band_power = [power[(freqs >= lo) & (freqs < hi)].sum() for lo, hi in zip(edges[:-1], edges[1:])]
+    band_power = [power[(freqs >= lo) & (freqs < hi)].sum()
+                  for lo, hi in zip(edges[:-1], edges[1:])]
     slope = np.polyfit(np.log2(edges[:-1]), 10 * np.log10(band_power), 1)[0]
-    assert slope == pytest.approx(0.0, abs=0.6)  # equal power per octave: pink, not white (+3 dB/oct)
-    assert not np.array_equal(x, pink_noise_reference(sr=16000, noise_seconds=4.0, silence_seconds=0.25,
-                                                      random_state=4))
+    # Equal power per octave: pink, not white (+3 dB/oct).
+    assert slope == pytest.approx(0.0, abs=0.6)
+    assert not np.array_equal(x, pink_noise_reference(sr=16000, noise_seconds=4.0,
+                                                      silence_seconds=0.25, random_state=4))
 
 
 @pytest.mark.parametrize("kwargs, message", [
@@ -209,7 +215,8 @@ def test_bad_parameters_are_rejected_before_any_work(tmp_path, kwargs, message):
     assert not (tmp_path / "panel").exists()
 
 
-@pytest.mark.parametrize("params", [{"no_such_option": 1}, {"smoothing": np.float32}, [("smoothing", 1.0)]])
+@pytest.mark.parametrize("params", [{"no_such_option": 1}, {"smoothing": np.float32},
+                                    [("smoothing", 1.0)]])
 def test_bad_equalizer_params(tmp_path, params):
     src = make_tracks(tmp_path / "src", n_tracks=1, seconds=0.5)
     with pytest.raises(TypeError, match="equalizer_params"):

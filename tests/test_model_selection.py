@@ -1,4 +1,5 @@
-"""The paper's protocol: HPO partitions, repeated grouped K-fold, model comparison, Bayesian search."""
+"""The paper's protocol: HPO partitions, repeated grouped K-fold, model comparison, Bayesian
+search."""
 
 import numpy as np
 import pytest

@@ -148,7 +148,8 @@ def _estimator_with(param_node):
     """A trusted estimator (as skops writes it) whose first attribute is ``param_node``."""
     import io
 
-    with zipfile.ZipFile(io.BytesIO(sio.dumps(MeanRatingRegressor().fit(np.zeros((2, 1)), [0.0, 1.0])))) as zf:
+    with zipfile.ZipFile(io.BytesIO(
+            sio.dumps(MeanRatingRegressor().fit(np.zeros((2, 1)), [0.0, 1.0])))) as zf:
         root = json.loads(zf.read("schema.json"))
     attrs = root["content"]["content"]
     attrs[next(iter(attrs))] = param_node

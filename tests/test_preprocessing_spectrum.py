@@ -11,6 +11,7 @@ from sk_reseq.equalizer import ResonanceEqualizer
 from sk_reseq.preprocessing import ELCSpectrum, ResonanceDetector
 from sk_reseq.utils.estimator_checks import parametrize_with_audio_checks
 
+
 @parametrize_with_checks([ELCSpectrum(), ResonanceDetector()])
 def test_sklearn_compatible(estimator, check):
     # For ELCSpectrum (3-D audio input) scikit-learn runs only the clone check

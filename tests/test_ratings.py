@@ -115,7 +115,10 @@ def test_long_dataframe_rows_are_written_as_they_are(tmp_path):
 @pytest.mark.parametrize(
     "ratings, match",
     [
-        (pd.DataFrame({"s01": [0.5, 2.0]}, index=["a", "b"]), r"cell 2 \(track 'b', rater 's01'\).*outside"),
+        (
+            pd.DataFrame({"s01": [0.5, 2.0]}, index=["a", "b"]),
+            r"cell 2 \(track 'b', rater 's01'\).*outside",
+        ),
         (
             pd.DataFrame({"track": ["a", "a"], "rater": ["s", "s"], "rating": [0.1, 0.2]}),
             r"row 2 \(track 'a', rater 's'\): duplicate",

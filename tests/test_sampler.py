@@ -143,7 +143,7 @@ def test_track_shorter_than_a_window_is_refused():
         (lambda t: t, [0.1, 0.2, 0.3], ValueError, r"2 tracks but 3 rows of Y"),
         (lambda t: [], [], ValueError, r"tracks is empty"),
         (lambda t: "song.wav", [0.1], TypeError, r"single str"),
-        (lambda t: [t[0], "not audio".encode()], [0.1, 0.2], TypeError, r"tracks\[1\]"),
+        (lambda t: [t[0], b"not audio"], [0.1, 0.2], TypeError, r"tracks\[1\]"),
         (lambda t: [t[0], np.full((2, 600), np.nan)], [0.1, 0.2], ValueError, r"tracks\[1\].*NaN"),
         (lambda t: t, [[0.1], ["x"]], ValueError, r"Y must be a numeric array"),
     ],

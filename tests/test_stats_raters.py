@@ -39,7 +39,8 @@ def test_summary_accepts_an_array_and_names_raters():
     arr = _ratings().to_numpy()
     s = rater_summary(arr)
     assert s.index.tolist() == ["s01", "s02", "s03"]
-    pd.testing.assert_frame_equal(s.reset_index(drop=True), rater_summary(_ratings()).reset_index(drop=True))
+    pd.testing.assert_frame_equal(s.reset_index(drop=True),
+                                  rater_summary(_ratings()).reset_index(drop=True))
 
 
 def test_summary_of_a_rater_without_ratings():

@@ -11,8 +11,7 @@ from conftest import pink_noise
 from sk_reseq.audio import audio_info, load_audio
 from sk_reseq.cli import main
 from sk_reseq.cli.demo import half_resonant_track
-from sk_reseq.persistence import load_model, save_model
-from sk_reseq.persistence import default_model_path, load_default_model
+from sk_reseq.persistence import default_model_path, load_default_model, load_model, save_model
 
 TINY = ["--n-tracks", "6", "--duration", "1.5", "--n-windows", "4", "--epochs", "3",
         "--features", "resonances", "-q"]

@@ -40,7 +40,9 @@ def check_output_path(path, *, others=None):
 
 
 def check_audio_output_path(path, info, *, others=None):
-    """:func:`check_output_path` for audio shaped like ``info`` (:func:`~sk_reseq.audio.audio_info`).
+    """:func:`check_output_path` for audio shaped like ``info``.
+
+    ``info`` is an :func:`~sk_reseq.audio.audio_info` result.
 
     Also checks the extension, the channels and the rate against the output
     format (by a trial write). Returns the subtype to write.

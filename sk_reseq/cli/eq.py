@@ -16,15 +16,20 @@ def register(subparsers):
                     "FLAC from float).",
     )
     p.add_argument("input", metavar="IN", help="input audio file (WAV, FLAC, OGG, MP3, ...)")
-    p.add_argument("output", metavar="OUT", help="output audio file; its extension sets the format")
-    p.add_argument("--factor", type=float, default=0.5, help="attenuation factor in [0, 1] (default 0.5)")
-    p.add_argument("--mix", type=float, default=1.0, help="dry/wet proportion in [0, 1] (default 1)")
-    p.add_argument("--smoothing", type=float, default=1.0, help="smoothing width in octaves (default 1)")
+    p.add_argument("output", metavar="OUT",
+                   help="output audio file; its extension sets the format")
+    p.add_argument("--factor", type=float, default=0.5,
+                   help="attenuation factor in [0, 1] (default 0.5)")
+    p.add_argument("--mix", type=float, default=1.0,
+                   help="dry/wet proportion in [0, 1] (default 1)")
+    p.add_argument("--smoothing", type=float, default=1.0,
+                   help="smoothing width in octaves (default 1)")
     p.add_argument("--threshold", type=float, default=1.0,
                    help="excess in dB ignored by the detector (default 1; the paper: 0)")
     p.add_argument("--unlinked", action="store_true", help="one gain curve per channel")
     p.add_argument("--delta", action="store_true", help="write what is removed instead")
-    p.add_argument("--plot", metavar="FILE.png", help="draw the mean spectrum, smoothed curve and gain")
+    p.add_argument("--plot", metavar="FILE.png",
+                   help="draw the mean spectrum, smoothed curve and gain")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=run)
 

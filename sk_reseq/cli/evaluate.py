@@ -1,6 +1,5 @@
 """``sk-reseq evaluate MUSIC``: judge an auto-adaptive model on clean music."""
 
-import json
 from pathlib import Path
 
 from ._common import check_figure_path, check_output_path, progress_bar, save_figure, use_agg

@@ -52,15 +52,17 @@ def _serve(args):
     # Browsers may address the server by the address it is bound to; a wildcard
     # address (0.0.0.0, ::) names no host, so other names come from --allowed-host.
     allowed = ([] if _is_wildcard(args.host) else [args.host]) + args.allowed_host
-    app = create_app(args.panel_dir, db_path=args.db, session_size=args.session_size, allowed_hosts=allowed)
+    app = create_app(args.panel_dir, db_path=args.db, session_size=args.session_size,
+                     allowed_hosts=allowed)
     if not _is_loopback(args.host):
         print(f"Warning: listening on {args.host}: anyone who can reach this address can register "
               "and rate (each rater only as themselves).")
     if _is_wildcard(args.host) and not args.allowed_host:
-        print("Note: only requests addressed to this machine as 127.0.0.1 or localhost are answered; "
-              "pass --allowed-host NAME for each name or address other machines use.")
+        print("Note: only requests addressed to this machine as 127.0.0.1 or localhost are "
+              "answered; pass --allowed-host NAME for each name or address other machines use.")
     print(f"Listening test on http://{args.host}:{args.port}/  (Ctrl+C to stop)")
-    uvicorn.run(app, host=args.host, port=args.port, log_level="info" if args.verbose else "warning")
+    uvicorn.run(app, host=args.host, port=args.port,
+                log_level="info" if args.verbose else "warning")
     return 0
 
 
@@ -79,8 +81,9 @@ def _token(args):
     # The page reads the fragment, keeps the token and removes it from the address bar;
     # a fragment never reaches the server's logs.
     link = f"{args.url.rstrip('/')}/#{urlencode({'rater': rater, 'token': token})}"
-    print(f"New token for rater {rater!r}; their old one no longer works. Open this link in the rater's "
-          f"browser to resume (it holds their secret: give it to them only):\n  {link}")
+    print(f"New token for rater {rater!r}; their old one no longer works. Open this link in "
+          "the rater's browser to resume (it holds their secret: give it to them only):"
+          f"\n  {link}")
     return 0
 
 
@@ -89,8 +92,9 @@ def _export(args):
 
     frame = export_ratings(args.panel_dir, args.ratings_csv, db_path=args.db)
     declined = int(frame["rating"].isna().sum())
-    print(f"Wrote {len(frame)} ratings ({declined} declined) of {frame['rater'].nunique()} rater(s) "
-          f"on {frame['track'].nunique()} track(s) to {args.ratings_csv}")
+    print(f"Wrote {len(frame)} ratings ({declined} declined) of "
+          f"{frame['rater'].nunique()} rater(s) on {frame['track'].nunique()} track(s) "
+          f"to {args.ratings_csv}")
     return 0
 
 
@@ -103,9 +107,10 @@ def register(subparsers):
     sub.required = True
 
     p = sub.add_parser("prepare", help="loudness-align tracks and render their 17 variants",
-                       description="Loudness-align every audio file of AUDIO_DIR (ITU-R BS.1770), render "
-                                   "it at the 17 attenuation factors with the resonance equalizer and "
-                                   "write PANEL_DIR (resumable: finished tracks are skipped).")
+                       description="Loudness-align every audio file of AUDIO_DIR "
+                                   "(ITU-R BS.1770), render it at the 17 attenuation factors "
+                                   "with the resonance equalizer and write PANEL_DIR "
+                                   "(resumable: finished tracks are skipped).")
     p.add_argument("audio_dir", metavar="AUDIO_DIR")
     p.add_argument("panel_dir", metavar="PANEL_DIR")
     p.add_argument("--target-lufs", type=float, default=-23.0,
@@ -114,12 +119,14 @@ def register(subparsers):
                    help="highest sample peak in dBFS; louder tracks are lowered (default: -1)")
     p.add_argument("--codec", choices=["flac", "vorbis"], default="flac",
                    help="flac: lossless 16-bit (default); vorbis: ~5x smaller, lossy")
-    p.add_argument("--quality", type=float, default=0.9, help="Vorbis quality in (0, 1] (default: 0.9)")
+    p.add_argument("--quality", type=float, default=0.9,
+                   help="Vorbis quality in (0, 1] (default: 0.9)")
     p.add_argument("--max-seconds", type=float, default=None,
                    help="keep at most this many seconds of each track (default: all); the browser "
                         "holds ~6 MB per second of stereo audio while a track plays")
     p.add_argument("--noise-seconds", type=float, default=10.0,
-                   help="pink-noise reference between tracks, seconds (default: 10, as in the paper)")
+                   help="pink-noise reference between tracks, seconds "
+                        "(default: 10, as in the paper)")
     p.add_argument("--silence-seconds", type=float, default=0.5,
                    help="silence before and after the noise, seconds (default: 0.5)")
     p.add_argument("-j", "--n-jobs", type=int, default=1,
@@ -134,31 +141,36 @@ def register(subparsers):
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
-    p.add_argument("--db", default=None, help="ratings database (default: PANEL_DIR/ratings.sqlite)")
+    p.add_argument("--db", default=None,
+                   help="ratings database (default: PANEL_DIR/ratings.sqlite)")
     p.add_argument("--session-size", type=int, default=50,
                    help="tracks per session before a break (default: 50)")
     p.add_argument("--allowed-host", action="append", default=[], metavar="NAME",
-                   help="a host name or address browsers use to reach the server, besides 127.0.0.1, "
-                        "localhost and the --host address (repeatable); requests addressed to any "
-                        "other name are refused, against DNS rebinding")
+                   help="a host name or address browsers use to reach the server, besides "
+                        "127.0.0.1, localhost and the --host address (repeatable); requests "
+                        "addressed to any other name are refused, against DNS rebinding")
     p.set_defaults(func=_serve)
 
     p = sub.add_parser("token", help="give a rater a new token (a resume link)",
-                       description="Give RATER a new secret token, for a rater who lost theirs (another "
-                                   "browser, cleared browser data), and print a link that resumes the test "
-                                   "with it. The old token stops working.")
+                       description="Give RATER a new secret token, for a rater who lost "
+                                   "theirs (another browser, cleared browser data), and print a "
+                                   "link that resumes the test with it. The old token stops "
+                                   "working.")
     p.add_argument("panel_dir", metavar="PANEL_DIR")
     p.add_argument("rater", metavar="RATER")
-    p.add_argument("--db", default=None, help="ratings database (default: PANEL_DIR/ratings.sqlite)")
+    p.add_argument("--db", default=None,
+                   help="ratings database (default: PANEL_DIR/ratings.sqlite)")
     p.add_argument("--url", default="http://127.0.0.1:8000",
                    help="the server's address as the rater's browser reaches it "
                         "(default: http://127.0.0.1:8000)")
     p.set_defaults(func=_token)
 
     p = sub.add_parser("export", help="write the ratings as a long-format CSV",
-                       description="Write the ratings of PANEL_DIR as RATINGS.csv (track,rater,rating; "
-                                   "empty rating = declined), the format load_ratings reads.")
+                       description="Write the ratings of PANEL_DIR as RATINGS.csv "
+                                   "(track,rater,rating; empty rating = declined), the format "
+                                   "load_ratings reads.")
     p.add_argument("panel_dir", metavar="PANEL_DIR")
     p.add_argument("ratings_csv", metavar="RATINGS.csv")
-    p.add_argument("--db", default=None, help="ratings database (default: PANEL_DIR/ratings.sqlite)")
+    p.add_argument("--db", default=None,
+                   help="ratings database (default: PANEL_DIR/ratings.sqlite)")
     p.set_defaults(func=_export)

@@ -91,11 +91,13 @@ def _readme(data, args, audio_ext):
             f"{c:.0f} Hz, Q {q:.1f}, +{g:.1f} dB"
             for c, q, g in rows[["center_hz", "q", "gain_db"]].to_numpy()
         )
-        per_track.append({"track": f"`{name}{audio_ext}`", "injected resonances": injected or "none",
+        per_track.append({"track": f"`{name}{audio_ext}`",
+                          "injected resonances": injected or "none",
                           "sum of gains (dB)": float(strength), "oracle factor": float(oracle)})
     summary = rater_summary(data.frame).reset_index()
     profiles = data.rater_profiles.reset_index()
-    source = "the built-in synthetic music" if args.source is None else f"excerpts of `{args.source}`"
+    source = ("the built-in synthetic music" if args.source is None
+              else f"excerpts of `{args.source}`")
     return f"""# Simulated listening panel (synthetic)
 
 **These ratings are synthetic**: simulated raters, not people. The panel imitates

@@ -48,7 +48,8 @@ def list_audio_files(path):
     )
     if not files:
         raise ValueError(
-            f"No audio files in {folder}; readable extensions: {', '.join(sorted(SUPPORTED_FORMATS))}."
+            f"No audio files in {folder}; "
+            f"readable extensions: {', '.join(sorted(SUPPORTED_FORMATS))}."
         )
     stems = [p.stem for p in files]
     repeated = sorted({s for s in stems if stems.count(s) > 1})

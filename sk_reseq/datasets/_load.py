@@ -80,7 +80,8 @@ def load_panel(data="simulated", *, sr=22050, n_tracks=150, n_raters=15, duratio
 
         folder = Path(data)
         if not folder.is_dir():
-            raise ValueError(f"data must be 'simulated' or an existing folder; {folder} is not a folder.")
+            raise ValueError("data must be 'simulated' or an existing folder; "
+                             f"{folder} is not a folder.")
         audio_dir = folder / "audio" if (folder / "audio").is_dir() else folder
         list_audio_files(audio_dir)  # no audio files: say so first
         csv = folder / "ratings.csv"

@@ -18,8 +18,8 @@ from scipy.signal import get_window
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ._folders import list_audio_files
 from ..spectral import peaking_sos, power_spectrum
+from ._folders import list_audio_files
 from ._synthetic import _make_track, _track_seeds
 
 __all__ = ["make_listening_test", "add_resonances", "FACTOR_STEPS"]
@@ -96,7 +96,8 @@ def _inject(audio, table, sr, inverse=False):
         return audio.astype(np.float64)
     sign = -1.0 if inverse else 1.0
     sos = np.stack(
-        [peaking_sos(c, q, sign * g, sr) for c, q, g in table[["center_hz", "q", "gain_db"]].to_numpy()]
+        [peaking_sos(c, q, sign * g, sr)
+         for c, q, g in table[["center_hz", "q", "gain_db"]].to_numpy()]
     )
     return signal.sosfilt(sos, audio.astype(np.float64), axis=-1)
 
@@ -249,7 +250,8 @@ def _panel_track(x, table, sr, equalizer):
 
 
 def _synthetic_panel_track(seed, n_samples, table, sr, equalizer):
-    return _panel_track(_make_track(n_samples, sr, np.random.default_rng(seed)), table, sr, equalizer)
+    return _panel_track(_make_track(n_samples, sr, np.random.default_rng(seed)), table, sr,
+                        equalizer)
 
 
 # -- the raters --------------------------------------------------------------------
@@ -312,7 +314,8 @@ def _source_excerpts(source, n_tracks, n_samples, sr, rng):
                 f"excerpt duration; use a shorter duration or longer files."
             )
         if x.shape[0] > 2:
-            raise ValueError(f"source file {path} has {x.shape[0]} channels; mono or stereo needed.")
+            raise ValueError(f"source file {path} has {x.shape[0]} channels; "
+                             "mono or stereo needed.")
         stem = os.path.splitext(os.path.basename(path))[0]
         for i in range(k, n_tracks, len(files)):
             start = int(offsets[i] * (x.shape[1] - n_samples + 1))

@@ -180,7 +180,8 @@ def _long_rows(ratings):
         if not track.strip() or not rater.strip():
             raise ValueError(f"{where}: empty track or rater id.")
         if (track, rater) in seen:
-            raise ValueError(f"{where}: duplicate (track, rater) pair, first at {seen[track, rater]}.")
+            raise ValueError(f"{where}: duplicate (track, rater) pair, "
+                             f"first at {seen[track, rater]}.")
         seen[track, rater] = i
         if isinstance(value, str):
             value = _parse_rating(value, where)

@@ -12,11 +12,12 @@ with one synthesized hit. Everything is vectorized numpy/scipy and
 deterministic from ``random_state``.
 """
 
+from numbers import Integral, Real
+
 import numpy as np
 from scipy import signal
 from sklearn.utils import check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
-from numbers import Integral, Real
 
 __all__ = ["make_synthetic_music"]
 

@@ -401,7 +401,8 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
             y = np.stack([self._process_track(clip, factor_at) for clip in x])
             return self._restore(y, dtype, squeeze)
         if return_analysis not in (False, True, "mean"):
-            raise ValueError(f"return_analysis must be True, False or 'mean', got {return_analysis!r}.")
+            raise ValueError("return_analysis must be True, False or 'mean', "
+                             f"got {return_analysis!r}.")
         recorder = _Recorder(keep_frames=return_analysis is True) if return_analysis else None
         y = self._restore(self._process_track(x, factor_at, recorder, progress, out), dtype,
                           squeeze)

@@ -4,12 +4,14 @@ HTTP API (JSON bodies, ``Content-Type: application/json``; errors are
 ``{"error": message}`` with a 4xx status):
 
 ``GET  /api/panel``            factors, number of tracks, session size, noise reference
-``POST /api/raters``           ``{"rater": id}``: a new rater -> 201 ``{"token": secret, "state": ...}``;
-                               a registered rater resumes with their token -> 200 ``{"state": ...}``
-                               (409 without a token, 403 with a wrong one)
+``POST /api/raters``           ``{"rater": id}``: a new rater -> 201
+                               ``{"token": secret, "state": ...}``; a registered rater resumes
+                               with their token -> 200 ``{"state": ...}`` (409 without a token,
+                               403 with a wrong one)
 ``GET  /api/raters/{rater}``   rater state (token required; 404 for an unknown rater)
-``POST /api/ratings``          ``{"rater": id, "track": id, "rating": factor or null}``, token required
-                               (null = "none acceptable") -> ``{"updated": bool, "state": ...}``
+``POST /api/ratings``          ``{"rater": id, "track": id, "rating": factor or null}``, token
+                               required (null = "none acceptable")
+                               -> ``{"updated": bool, "state": ...}``
 ``GET  /audio/{path}``         a variant or the noise reference, only files the manifest lists
 
 A rater state holds the progress and the next track with its variant URLs;
@@ -48,7 +50,9 @@ try:
     from starlette.routing import Mount, Route
     from starlette.staticfiles import StaticFiles
 except ImportError as exc:  # pragma: no cover - depends on the installed extras
-    raise ImportError("sk_reseq.listen needs the `listen` extra: pip install 'sk_reseq[listen]'") from exc
+    raise ImportError(
+        "sk_reseq.listen needs the `listen` extra: pip install 'sk_reseq[listen]'"
+    ) from exc
 
 from ._db import RatingStore, check_rater_id
 from ._prepare import MANIFEST_NAME
@@ -65,7 +69,10 @@ MAX_BODY_BYTES = 16 * 1024
 STATIC_DIR = Path(__file__).parent / "static"
 MEDIA_TYPES = {".flac": "audio/flac", ".ogg": "audio/ogg"}
 # A Host header: a name or IPv4 address, or a bracketed IPv6 address; an optional port.
-_HOST = re.compile(r"(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9._-]+))(?::(?P<port>[0-9]{1,5}))?")
+_HOST = re.compile(
+    r"(?:\[(?P<ipv6>[0-9A-Fa-f:.]+)\]|(?P<name>[A-Za-z0-9._-]+))"
+    r"(?::(?P<port>[0-9]{1,5}))?"
+)
 
 
 def _error(status, message, headers=None):
@@ -93,7 +100,8 @@ def _check_allowed_hosts(allowed_hosts):
     if allowed_hosts is None:
         allowed_hosts = ()
     if isinstance(allowed_hosts, str) or not isinstance(allowed_hosts, Iterable):
-        raise TypeError(f"allowed_hosts must be a list of host names or addresses, got {allowed_hosts!r}.")
+        raise TypeError("allowed_hosts must be a list of host names or addresses, "
+                        f"got {allowed_hosts!r}.")
     names = []
     for host in list(LOOPBACK_HOSTS) + list(allowed_hosts):
         if not isinstance(host, str):
@@ -106,7 +114,8 @@ def _check_allowed_hosts(allowed_hosts):
         parsed = _host_name(host)
         if parsed is None or parsed[1] is not None:
             raise ValueError(f"allowed_hosts: {host!r} is not a host name or IP address "
-                             "(give it without port or scheme, e.g. 'lab-pc.local' or '192.168.1.20').")
+                             "(give it without port or scheme, e.g. 'lab-pc.local' or "
+                             "'192.168.1.20').")
         names.append(parsed[0])
     return tuple(dict.fromkeys(names))
 
@@ -128,9 +137,10 @@ class _HostCheck:
             parsed = _host_name(host)
             if parsed is None or parsed[0] not in self.allowed:
                 served = ", ".join(sorted(self.allowed))
-                response = _error(400, f"Host {host!r} is not an address of this server, which answers only "
-                                       f"requests for {served}; to reach it under another name, start it "
-                                       "with that name allowed (`sk-reseq listen serve --allowed-host NAME`).")
+                response = _error(400, f"Host {host!r} is not an address of this server, "
+                                       f"which answers only requests for {served}; to reach it "
+                                       "under another name, start it with that name allowed "
+                                       "(`sk-reseq listen serve --allowed-host NAME`).")
                 await response(scope, receive, send)
                 return
         await self.app(scope, receive, send)
@@ -171,11 +181,14 @@ class _Panel:
         self.store = RatingStore(db_path if db_path is not None else self.dir / "ratings.sqlite")
         self.audio_root = (self.dir / "audio").resolve()
         noise_file = self.manifest["noise"]["file"]
-        self.files = {noise_file} | {v["file"] for t in self.manifest["tracks"] for v in t["variants"]}
+        self.files = {noise_file} | {
+            v["file"] for t in self.manifest["tracks"] for v in t["variants"]
+        }
         missing = sorted(f for f in self.files if not (self.dir / f).is_file())
         if missing:
             raise ValueError(f"{len(missing)} audio file(s) listed in the manifest are missing "
-                             f"(first: {missing[0]}); run `sk-reseq listen prepare` again to restore them.")
+                             f"(first: {missing[0]}); run `sk-reseq listen prepare` again to "
+                             "restore them.")
 
     def state(self, rater, order):
         done = self.store.ratings(rater)
@@ -199,7 +212,9 @@ class _Panel:
                 "track": track["id"],
                 "position": n_done + 1,
                 "duration": track["duration"],
-                "variants": [{"factor": v["factor"], "url": "/" + v["file"]} for v in track["variants"]],
+                "variants": [
+                    {"factor": v["factor"], "url": "/" + v["file"]} for v in track["variants"]
+                ],
             }
         return state
 
@@ -221,7 +236,8 @@ class _Panel:
         token = _bearer_token(request)
         if token is None:
             raise HTTPException(401, f"the token of rater {rater!r} is missing: send it as "
-                                     "`Authorization: Bearer TOKEN` (POST /api/raters hands it out).",
+                                     "`Authorization: Bearer TOKEN` (POST /api/raters hands it "
+                                     "out).",
                                 headers={"WWW-Authenticate": "Bearer"})
         try:
             valid = await run_in_threadpool(self.store.check_token, rater, token)
@@ -229,8 +245,9 @@ class _Panel:
             raise HTTPException(404, f"unknown rater {rater!r}: register with POST /api/raters "
                                      "first.") from None
         if not valid:
-            raise HTTPException(403, f"wrong token for rater {rater!r}: only the browser that registered "
-                                     "this rater (or one given a new token) may rate or resume as them.")
+            raise HTTPException(403, f"wrong token for rater {rater!r}: only the browser that "
+                                     "registered this rater (or one given a new token) may rate or "
+                                     "resume as them.")
 
 
 def _bearer_token(request):
@@ -274,7 +291,8 @@ async def _json_body(request, fields):
                                  f"missing {missing}, unexpected {extra}.")
     for name, types in fields.items():
         if not isinstance(data[name], types) or isinstance(data[name], bool) and bool not in types:
-            raise HTTPException(400, f"field {name!r} has the wrong type {type(data[name]).__name__}.")
+            raise HTTPException(400, f"field {name!r} has the wrong type "
+                                     f"{type(data[name]).__name__}.")
     return data
 
 
@@ -346,9 +364,10 @@ def create_app(panel_dir, *, db_path=None, session_size=50, allowed_hosts=None):
             return JSONResponse({"token": token, "state": await state(rater)}, status_code=201)
         # A taken name: resuming needs the rater's token, so nobody gets another rater's ratings.
         if _bearer_token(request) is None:
-            raise HTTPException(409, f"the identifier {rater!r} is already taken. If it is yours, continue "
-                                     "in the browser where you started, or ask the organiser of the test "
-                                     "for a resume link; otherwise choose another identifier.")
+            raise HTTPException(409, f"the identifier {rater!r} is already taken. If it is "
+                                     "yours, continue in the browser where you started, or ask "
+                                     "the organiser of the test for a resume link; otherwise "
+                                     "choose another identifier.")
         await panel.authorize(request, rater)
         return JSONResponse({"state": await state(rater)})
 
@@ -375,14 +394,16 @@ def create_app(panel_dir, *, db_path=None, session_size=50, allowed_hosts=None):
         if ("\x00" in path or "\\" in path or path.startswith("/")
                 or any(p in ("", ".", "..") for p in parts)):
             raise HTTPException(400, "invalid audio path: it must name a file inside the panel "
-                                     "(no '..', '.', empty segments, backslashes or absolute paths).")
+                                     "(no '..', '.', empty segments, backslashes or absolute "
+                                     "paths).")
         target = (panel.audio_root / PurePosixPath(path)).resolve()
         if not target.is_relative_to(panel.audio_root):
             raise HTTPException(400, "invalid audio path: it leaves the panel folder.")
         rel = "audio/" + path
         if rel not in panel.files or not target.is_file():
             raise HTTPException(404, f"no audio file {path!r} in this panel.")
-        return FileResponse(target, media_type=MEDIA_TYPES.get(target.suffix, "application/octet-stream"),
+        return FileResponse(target,
+                            media_type=MEDIA_TYPES.get(target.suffix, "application/octet-stream"),
                             headers={"Cache-Control": "private, max-age=3600"})
 
     async def http_error(request, exc):

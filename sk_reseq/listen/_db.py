@@ -27,7 +27,7 @@ import re
 import secrets
 import sqlite3
 from contextlib import contextmanager
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 
 import numpy as np
 
@@ -64,7 +64,7 @@ _TOKEN_BYTES = 32
 
 
 def _now():
-    return datetime.now(timezone.utc).isoformat(timespec="milliseconds")
+    return datetime.now(UTC).isoformat(timespec="milliseconds")
 
 
 def check_rater_id(rater):
@@ -234,7 +234,8 @@ class RatingStore:
         """
         con = self._connect()
         try:
-            row = con.execute("SELECT seed, track_order FROM raters WHERE rater = ?", (rater,)).fetchone()
+            row = con.execute("SELECT seed, track_order FROM raters WHERE rater = ?",
+                              (rater,)).fetchone()
         finally:
             con.close()
         if row is None:
@@ -258,7 +259,8 @@ class RatingStore:
             existed = con.execute("SELECT 1 FROM ratings WHERE track = ? AND rater = ?",
                                   (track, rater)).fetchone() is not None
             con.execute(
-                "INSERT INTO ratings (track, rater, rating, created_at, updated_at) VALUES (?, ?, ?, ?, ?) "
+                "INSERT INTO ratings (track, rater, rating, created_at, updated_at) "
+                "VALUES (?, ?, ?, ?, ?) "
                 "ON CONFLICT (track, rater) DO UPDATE SET rating = excluded.rating, "
                 "updated_at = excluded.updated_at, n_answers = n_answers + 1",
                 (track, rater, rating, now, now),

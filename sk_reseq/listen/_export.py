@@ -75,7 +75,9 @@ def export_ratings(panel_dir, csv_path, *, db_path=None):
     db_path = Path(panel_dir) / "ratings.sqlite" if db_path is None else db_path
     frame = ratings_frame(db_path)
     if frame.empty:
-        raise ValueError(f"the ratings database {str(db_path)!r} holds no ratings yet; nothing to export.")
+        raise ValueError(f"the ratings database {str(db_path)!r} holds no ratings yet; "
+                         "nothing to export.")
     save_ratings(frame, csv_path)
-    logger.info("exported %d ratings of %d raters to %s", len(frame), frame["rater"].nunique(), csv_path)
+    logger.info("exported %d ratings of %d raters to %s",
+                len(frame), frame["rater"].nunique(), csv_path)
     return frame

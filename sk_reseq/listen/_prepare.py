@@ -123,7 +123,9 @@ def integrated_loudness(audio, sr):
     try:
         import pyloudnorm
     except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise ImportError("loudness alignment needs pyloudnorm: pip install 'sk_reseq[listen]'") from exc
+        raise ImportError(
+            "loudness alignment needs pyloudnorm: pip install 'sk_reseq[listen]'"
+        ) from exc
 
     data = np.asarray(audio, dtype=np.float64).T
     min_len = int(0.4 * sr) + 1
@@ -163,7 +165,8 @@ def _track_id(path):
 
 def _find_tracks(audio_dir):
     files = sorted(p for p in audio_dir.iterdir()
-                   if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES and not p.name.startswith("."))
+                   if p.is_file() and p.suffix.lower() in AUDIO_SUFFIXES
+                   and not p.name.startswith("."))
     if not files:
         raise ValueError(
             f"audio_dir {str(audio_dir)!r} holds no audio files "
@@ -174,8 +177,8 @@ def _find_tracks(audio_dir):
         track = _track_id(path)
         if track in ids:
             raise ValueError(
-                f"audio files {ids[track].name!r} and {path.name!r} both map to track id {track!r}; "
-                "rename one of them."
+                f"audio files {ids[track].name!r} and {path.name!r} both map to track id "
+                f"{track!r}; rename one of them."
             )
         ids[track] = path
     return ids
@@ -209,7 +212,8 @@ def _save_variant(path, audio, sr, codec, quality):
         import soundfile
 
         with _atomic_path(path) as tmp:
-            soundfile.write(tmp, audio.T, sr, format="OGG", subtype="VORBIS", compression_level=1.0 - quality)
+            soundfile.write(tmp, audio.T, sr, format="OGG", subtype="VORBIS",
+                            compression_level=1.0 - quality)
     else:
         save_audio(path, audio, sr, subtype=subtype)
 
@@ -240,7 +244,8 @@ def _render_track(source, track, panel_dir, settings):
     audio = np.asarray(audio, dtype=np.float32)
     source_lufs = integrated_loudness(audio, sr)
     if not math.isfinite(source_lufs):
-        raise ValueError(f"track {source.name!r} is silent (loudness -inf LUFS); remove it from the folder.")
+        raise ValueError(f"track {source.name!r} is silent (loudness -inf LUFS); "
+                         "remove it from the folder.")
     gain_db = settings["target_lufs"] - source_lufs
     aligned = audio * np.float32(10.0 ** (gain_db / 20.0))
     equalizer = ResonanceEqualizer(sr=sr, **settings["equalizer"])
@@ -253,8 +258,9 @@ def _render_track(source, track, panel_dir, settings):
         records, peak = [], 0.0
         for step, factor in enumerate(settings["factors"]):
             # Fades after the EQ: its filters would smear fades made before it.
-            variant = _edge_fades(np.asarray(equalizer.equalize(aligned, factor=factor), dtype=np.float32),
-                                  sr) * scale
+            variant = _edge_fades(
+                np.asarray(equalizer.equalize(aligned, factor=factor), dtype=np.float32), sr
+            ) * scale
             variant_peak = float(np.max(np.abs(variant)))
             peak = max(peak, variant_peak)
             if peak > ceiling * 1.0001:
@@ -277,7 +283,8 @@ def _render_track(source, track, panel_dir, settings):
     while records is None:
         # Scale by the highest peak seen so far; repeat if a later variant peaks higher still.
         guard_db += _db(ceiling / peak)
-        logger.warning("track %s: lowered by %.2f dB to keep peaks <= %.1f dBFS (misses the loudness target)",
+        logger.warning("track %s: lowered by %.2f dB to keep peaks <= %.1f dBFS "
+                       "(misses the loudness target)",
                        track, -guard_db, settings["peak_ceiling_dbfs"])
         records, peak = render(np.float32(10.0 ** (guard_db / 20.0)))
     return {
@@ -313,8 +320,10 @@ def _prepare_noise(panel_dir, settings):
     ceiling = 10.0 ** (settings["peak_ceiling_dbfs"] / 20.0)
     noise = noise * np.float32(min(gain, ceiling / float(np.abs(noise).max())))
     path = panel_dir / "audio" / f"{NOISE_NAME}.flac"
-    record = {"file": path.relative_to(panel_dir).as_posix(), "noise_seconds": settings["noise_seconds"],
-              "silence_seconds": settings["silence_seconds"], "duration": round(noise.shape[1] / sr, 4)}
+    record = {"file": path.relative_to(panel_dir).as_posix(),
+              "noise_seconds": settings["noise_seconds"],
+              "silence_seconds": settings["silence_seconds"],
+              "duration": round(noise.shape[1] / sr, 4)}
     old = _read_json(panel_dir / MANIFEST_NAME)
     old_noise = (old or {}).get("noise", {})
     if (path.is_file() and {k: old_noise.get(k) for k in record} == record
@@ -408,7 +417,8 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
     >>> from sk_reseq.listen import prepare_panel
     >>> src, panel = pathlib.Path(tempfile.mkdtemp()), pathlib.Path(tempfile.mkdtemp())
     >>> t = np.arange(22050) / 22050
-    >>> save_audio(src / "tone.wav", 0.1 * np.sin(2 * np.pi * 440 * t)[None].astype("float32"), 22050)
+    >>> tone = 0.1 * np.sin(2 * np.pi * 440 * t)[None].astype("float32")
+    >>> save_audio(src / "tone.wav", tone, 22050)
     >>> manifest = prepare_panel(src, panel, n_steps=3, noise_seconds=0.5)
     >>> [v["file"] for v in manifest["tracks"][0]["variants"]]
     ['audio/tone/v00.flac', 'audio/tone/v01.flac', 'audio/tone/v02.flac']
@@ -425,20 +435,26 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
     for name, value, low, high in [("target_lufs", target_lufs, -70.0, 0.0),
                                    ("peak_ceiling_dbfs", peak_ceiling_dbfs, -60.0, 0.0),
                                    ("quality", quality, 0.0, 1.0)]:
-        if isinstance(value, bool) or not isinstance(value, (int, float)) or not low <= value <= high:
+        if (isinstance(value, bool) or not isinstance(value, (int, float))
+                or not low <= value <= high):
             raise ValueError(f"{name} must be a number in [{low}, {high}], got {value!r}.")
-    if max_seconds is not None and (isinstance(max_seconds, bool) or not isinstance(max_seconds, (int, float))
+    if max_seconds is not None and (isinstance(max_seconds, bool)
+                                    or not isinstance(max_seconds, (int, float))
                                     or not math.isfinite(max_seconds) or max_seconds <= 0):
-        raise ValueError(f"max_seconds must be None or a positive number of seconds, got {max_seconds!r}.")
+        raise ValueError("max_seconds must be None or a positive number of seconds, "
+                         f"got {max_seconds!r}.")
     if n_jobs is not None and (isinstance(n_jobs, bool) or not isinstance(n_jobs, (int, np.integer))
                                or n_jobs == 0):
-        raise ValueError(f"n_jobs must be None or a non-zero integer (-1: all cores), got {n_jobs!r}.")
+        raise ValueError("n_jobs must be None or a non-zero integer (-1: all cores), "
+                         f"got {n_jobs!r}.")
     if codec not in CODECS:
         raise ValueError(f"codec must be one of {sorted(CODECS)}, got {codec!r}.")
     if equalizer_params is not None and not isinstance(equalizer_params, dict):
-        raise TypeError(f"equalizer_params must be a dict or None, got {type(equalizer_params).__name__}.")
+        raise TypeError("equalizer_params must be a dict or None, "
+                        f"got {type(equalizer_params).__name__}.")
     if "sr" in (equalizer_params or {}):
-        raise ValueError("equalizer_params must not set 'sr': each track is equalized at its own rate.")
+        raise ValueError("equalizer_params must not set 'sr': "
+                         "each track is equalized at its own rate.")
     settings = {
         "target_lufs": float(target_lufs),
         "peak_ceiling_dbfs": float(peak_ceiling_dbfs),
@@ -455,8 +471,10 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
         ResonanceEqualizer(**settings["equalizer"])
     except (TypeError, ValueError) as exc:
         raise TypeError(f"equalizer_params must be ResonanceEqualizer keyword arguments with JSON "
-                        f"values (numbers, strings, booleans), got {equalizer_params!r}: {exc}") from None
-    pink_noise_reference(sr=100, noise_seconds=noise_seconds, silence_seconds=silence_seconds)  # validates
+                        f"values (numbers, strings, booleans), got {equalizer_params!r}: "
+                        f"{exc}") from None
+    # Validates noise_seconds and silence_seconds.
+    pink_noise_reference(sr=100, noise_seconds=noise_seconds, silence_seconds=silence_seconds)
     tracks = _find_tracks(audio_dir)
     panel_dir.mkdir(parents=True, exist_ok=True)
     (panel_dir / "audio").mkdir(exist_ok=True)
@@ -475,7 +493,8 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
     with tqdm(total=len(tracks), initial=len(done), desc="prepare", unit="track",
               disable=not progress) as bar:
         jobs = Parallel(n_jobs=n_jobs, return_as="generator_unordered")(
-            delayed(_render_and_record)(tracks[track], track, panel_dir, settings) for track in todo)
+            delayed(_render_and_record)(tracks[track], track, panel_dir, settings)
+            for track in todo)
         for record in jobs:
             done[record["id"]] = record
             bar.update()

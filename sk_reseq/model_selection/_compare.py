@@ -135,7 +135,8 @@ def compare_estimators(estimators, X, Y, groups, cv, *, scoring=msbe_scorer, ran
     >>> scores = compare_estimators({"mean": DummyRegressor(), "ridge": Ridge()}, X, y, groups, cv)
     >>> scores.shape[0], list(scores.columns[:5])
     (12, ['model', 'run', 'repeat', 'fold', 'msbe'])
-    >>> bool((scores.groupby("model").msbe.mean().ridge < scores.groupby("model").msbe.mean()["mean"]))
+    >>> mean_msbe = scores.groupby("model").msbe.mean()
+    >>> bool(mean_msbe["ridge"] < mean_msbe["mean"])
     True
     """
     items = list(estimators.items()) if isinstance(estimators, dict) else list(estimators)

@@ -17,7 +17,8 @@ __all__ = ["ffn_search_space", "drn_search_space", "make_bayes_search"]
 
 def _prefixed(space, prefix):
     if not isinstance(prefix, str):
-        raise TypeError(f"prefix must be a str such as 'ffnregressor__', got {type(prefix).__name__}.")
+        raise TypeError("prefix must be a str such as 'ffnregressor__', "
+                        f"got {type(prefix).__name__}.")
     return {prefix + name: dim for name, dim in space.items()}
 
 

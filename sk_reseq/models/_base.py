@@ -187,9 +187,11 @@ def _check_device(device):
     try:
         dev = torch.device(device)
     except (RuntimeError, TypeError) as exc:
-        raise ValueError(f"device must be a torch device string like 'cpu' or 'cuda', got {device!r}.") from exc
+        raise ValueError("device must be a torch device string like 'cpu' or 'cuda', "
+                         f"got {device!r}.") from exc
     if dev.type == "cuda" and not torch.cuda.is_available():
-        raise ValueError(f"device={device!r} was requested but no CUDA GPU is available; use device='cpu'.")
+        raise ValueError(f"device={device!r} was requested but no CUDA GPU is available; "
+                         "use device='cpu'.")
     return dev
 
 
@@ -379,7 +381,8 @@ class BaseNetRegressor(RatingScoreMixin, RegressorMixin, BaseEstimator):
             from safetensors.torch import save
 
             net = state.pop("net_")
-            weights = {k: v.detach().cpu().contiguous() for k, v in net.module_.state_dict().items()}
+            weights = {k: v.detach().cpu().contiguous()
+                       for k, v in net.module_.state_dict().items()}
             state["_net_weights"] = save(weights)
             state["_net_history"] = json.dumps(list(net.history), default=float)
         return state
@@ -401,8 +404,8 @@ class BaseNetRegressor(RatingScoreMixin, RegressorMixin, BaseEstimator):
 
         device = torch.device(self.device)
         if device.type == "cuda" and not torch.cuda.is_available():
-            warnings.warn(f"Model saved for device={self.device!r}; no GPU here, loading it on the CPU.",
-                          RuntimeWarning, stacklevel=2)
+            warnings.warn(f"Model saved for device={self.device!r}; no GPU here, "
+                          "loading it on the CPU.", RuntimeWarning, stacklevel=2)
             device = torch.device("cpu")
         net = self._make_net(device).initialize()
         net.module_.load_state_dict(load(bytes(weights)))

@@ -65,7 +65,8 @@ def fold_batchnorm(module):
     >>> import torch
     >>> from sk_reseq.models._modules import DRNModule
     >>> from sk_reseq.models._inference import fold_batchnorm
-    >>> net = DRNModule(2, 32, block_sizes=(3, 3), dilations=(1, 2), pool_size=8, final_size=2).eval()
+    >>> net = DRNModule(2, 32, block_sizes=(3, 3), dilations=(1, 2), pool_size=8,
+    ...                 final_size=2).eval()
     >>> x = torch.randn(4, 2, 32)
     >>> torch.allclose(fold_batchnorm(net)(x), net(x), atol=1e-5)
     True
@@ -83,7 +84,8 @@ def fold_batchnorm(module):
             layers += [module.pool, nn.Flatten(1)]
             layers += _fold_standard(module.head)
         else:
-            raise TypeError(f"cannot fold {type(module).__name__}; expected FFNModule or DRNModule.")
+            raise TypeError(f"cannot fold {type(module).__name__}; "
+                            "expected FFNModule or DRNModule.")
         layers += [module.output, _Squeeze()]
         folded = nn.Sequential(*(copy.deepcopy(layer) for layer in layers)).eval()
     finally:

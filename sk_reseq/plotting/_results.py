@@ -47,7 +47,8 @@ def plot_msbe_boxplot(scores, *, ax=None, dv="msbe", within="model", subject="ru
     if order is not None:
         unknown = [m for m in order if m not in table.columns]
         if unknown:
-            raise ValueError(f"order has unknown model(s) {unknown}; models are {list(table.columns)}.")
+            raise ValueError(f"order has unknown model(s) {unknown}; "
+                             f"models are {list(table.columns)}.")
         table = table[list(order)]
     if ax is None:
         _, ax = plt.subplots(figsize=(1.6 + 1.4 * table.shape[1], 4.0))

@@ -4,4 +4,10 @@ from ._profile import ResonanceProfile, frame_band_power
 from ._sampler import WindowSampler
 from ._spectrum import ELCSpectrum, ResonanceDetector
 
-__all__ = ["WindowSampler", "ELCSpectrum", "ResonanceDetector", "ResonanceProfile", "frame_band_power"]
+__all__ = [
+    "WindowSampler",
+    "ELCSpectrum",
+    "ResonanceDetector",
+    "ResonanceProfile",
+    "frame_band_power",
+]

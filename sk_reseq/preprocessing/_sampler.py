@@ -272,7 +272,8 @@ class WindowSampler(BaseEstimator):
             )
         except (TypeError, ValueError) as exc:
             raise type(exc)(
-                f"Y must be a numeric array (n_tracks,) or (n_tracks, n_outputs), NaN allowed: {exc}"
+                "Y must be a numeric array (n_tracks,) or (n_tracks, n_outputs), "
+                f"NaN allowed: {exc}"
             ) from exc
         if Y.shape[0] != len(tracks):
             raise ValueError(

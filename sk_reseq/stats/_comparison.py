@@ -146,7 +146,8 @@ def tukey_hsd(scores, *, dv="msbe", within="model", subject="run", alpha=0.05):
     >>> scores = pd.DataFrame({"model": ["a"] * 3 + ["b"] * 3, "run": [0, 1, 2] * 2,
     ...                        "msbe": [0.30, 0.25, 0.28, 0.20, 0.18, 0.21]})
     >>> tab = tukey_hsd(scores)
-    >>> tab.loc[0, ["group1", "group2"]].tolist(), float(round(tab.loc[0, "meandiff"], 3)), bool(tab.loc[0, "reject"])
+    >>> row = tab.loc[0]
+    >>> row[["group1", "group2"]].tolist(), float(round(row["meandiff"], 3)), bool(row["reject"])
     (['a', 'b'], -0.08, True)
     """
     from statsmodels.stats.multicomp import pairwise_tukeyhsd
@@ -247,7 +248,8 @@ def effect_sizes(scores, reference, *, dv="msbe", within="model", subject="run",
     """
     table = _per_run(scores, dv, within, subject)
     if reference not in table.columns:
-        raise ValueError(f"reference {reference!r} is not a model; models are {list(table.columns)}.")
+        raise ValueError(f"reference {reference!r} is not a model; "
+                         f"models are {list(table.columns)}.")
     others = [m for m in table.columns if m != reference]
     d = [cohens_d(table[reference], table[m], paired=paired) for m in others]
     return pd.Series(d, index=pd.Index(others, name=within), name="cohens_d")
@@ -325,7 +327,8 @@ def to_markdown(table, *, digits=3, index=True):
     --------
     >>> import pandas as pd
     >>> from sk_reseq.stats import to_markdown
-    >>> print(to_markdown(pd.DataFrame({"mean": [0.2371]}, index=pd.Index(["baseline"], name="model"))))
+    >>> table = pd.DataFrame({"mean": [0.2371]}, index=pd.Index(["baseline"], name="model"))
+    >>> print(to_markdown(table))
     | model | mean |
     |---|---:|
     | baseline | 0.237 |
