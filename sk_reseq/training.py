@@ -26,7 +26,6 @@ hold its real music.
 
 import logging
 from contextlib import contextmanager
-from pathlib import Path
 
 import numpy as np
 from sklearn.base import clone
@@ -199,13 +198,14 @@ def train_model(data="simulated", model="ffn", features=None, *, n_tracks=120, d
     Y = panel.oracle if target == "oracle" else panel.ratings
     sampler = WindowSampler(duration=window, sr=SR, n_windows=n_windows, random_state=random_state)
     X, Y, rows = sampler.fit_resample(panel.audio, Y)
+    weights = _distance_weights(panel.oracle_distances)[rows] if target == "oracle" else None
     groups = np.asarray(panel.groups)[rows]
     est = make_model(model, features, random_state=random_state, **(net_params or {}))
     logger.info("training %s on %d windows of %d tracks (%s)", model, len(X), len(panel.audio),
                 panel.source)
     with _single_thread(model):
         if model == "resonance":
-            _fit_resonance_model(est, X, Y, panel, variants, sampler)
+            _fit_resonance_model(est, X, Y, panel, variants, sampler, weights)
         else:
             est.fit(X, Y, **{f"{est.steps[-1][0]}__groups": groups})
     est.window_ = window
@@ -217,7 +217,23 @@ def train_model(data="simulated", model="ffn", features=None, *, n_tracks=120, d
     return est
 
 
-def _fit_resonance_model(est, X, Y, panel, variants, sampler):
+def _distance_weights(distances):
+    """Weights under which squared error to the oracle is the distance users judge by.
+
+    Near its minimum a variant's distance to the clean music is about
+    ``d0 * (1 - removed)`` with ``d(f) = a f^2 + b f + c``; the mean share of
+    the distance left, over variants, is then a sum of ``(a / d0) (f - f*)^2``:
+    least squares to the oracle weighted by ``a / d0``. ``d0`` is floored at
+    its median, so that clean variants (``d0 = 0``) count, but not infinitely.
+    """
+    steps = np.linspace(0.0, 1.0, distances.shape[1])
+    curvature = np.polyfit(steps, distances.T, 2)[0].clip(min=0.0)
+    start = distances[:, 0]
+    weights = curvature / np.maximum(start, np.median(start))
+    return weights / weights.mean()
+
+
+def _fit_resonance_model(est, X, Y, panel, variants, sampler, weights=None):
     """Fit the profile's band model on the clean excerpts, then the rest on the panel.
 
     The band model must learn music without added resonances, so it is fit
@@ -230,4 +246,4 @@ def _fit_resonance_model(est, X, Y, panel, variants, sampler):
     fitted = clone(profile).fit(windows)
     est.set_params(resonanceprofile__band_model=fitted.band_model_,
                    resonanceprofile__prefit=True)
-    est.fit(X, Y)
+    est.fit(X, Y, **({} if weights is None else {"ratingtargetregressor__sample_weight": weights}))

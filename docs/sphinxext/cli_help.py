@@ -10,10 +10,10 @@ import argparse
 import os
 from contextlib import contextmanager
 
+from docutils import nodes
 from docutils.statemachine import StringList
 from sphinx.util.docutils import SphinxDirective
 from sphinx.util.nodes import nested_parse_with_titles
-from docutils import nodes
 
 _UNDERLINES = "=-~^\"'"
 

@@ -43,7 +43,7 @@ def load_panel(data="simulated", *, sr=22050, n_tracks=150, n_raters=15, duratio
         ``(n_tracks, n_raters)`` with NaN = declined, ``track_names``,
         ``groups`` (the music of each track: rows of one group share music;
         one group per track for rated folders) and ``source``; a simulated
-        panel also has ``oracle`` and ``n_resonances``, and ``clean`` with
+        panel also has ``oracle``, ``oracle_distances`` and ``n_resonances``, and ``clean`` with
         ``return_clean``.
 
     Raises
@@ -68,6 +68,7 @@ def load_panel(data="simulated", *, sr=22050, n_tracks=150, n_raters=15, duratio
                                   progress=progress)
         panel = Bunch(audio=sim.audio, ratings=np.asarray(sim.ratings, dtype=float),
                       track_names=list(sim.track_names), groups=sim.groups, oracle=sim.oracle,
+                      oracle_distances=sim.oracle_distances,
                       n_resonances=sim.n_resonances,
                       source="simulated" if source is None
                       else f"simulated on {len(set(sim.groups.tolist()))} music files")

@@ -39,6 +39,8 @@ PROFILE_FEATURES = (
 
 # Smoothing widths (octaves) of the long-term spectrum's excess given to the band model.
 _EXCESS_WIDTHS = (1.0 / 3.0, 2.0)
+# Bands on each side whose steadiness (low quantile of the frames' excess) the band model sees.
+_STEADY_BANDS = 10
 
 
 def frame_band_power(X, layout, hop_length):
@@ -129,9 +131,10 @@ class ResonanceProfile(TransformerMixin, BaseEstimator):
         Smoothing width in octaves (the equalizer's default).
     threshold : float, default=1.0
         Detector threshold in dB (the equalizer's default).
-    patch_bands : int, default=20
-        Bands on each side of a band that the band model sees (20 bands is
-        about half an octave).
+    patch_bands : int, default=30
+        Bands on each side of a band whose long-term excess the band model
+        sees (30 bands is about 0.7 octave at 22.05 kHz); it also sees how
+        steadily the bands within 10 of it stand out (every other band).
     band_model : regressor, default=None
         Estimator of the added dB per band; None is a standardized
         multi-layer perceptron (64 and 32 ReLU units, early stopping), seeded
@@ -191,7 +194,7 @@ class ResonanceProfile(TransformerMixin, BaseEstimator):
     }
 
     def __init__(self, *, sr=22050, n_fft=None, hop_length=None, averaging=0.5, smoothing=1.0,
-                 threshold=1.0, patch_bands=20, band_model=None, prefit=False, n_augment=4,
+                 threshold=1.0, patch_bands=30, band_model=None, prefit=False, n_augment=4,
                  bands_per_example=64, random_state=None):
         self.sr = sr
         self.n_fft = n_fft
@@ -305,10 +308,13 @@ class ResonanceProfile(TransformerMixin, BaseEstimator):
         w = self.patch_bands
         padded = np.pad(long_excess, w, mode="edge")
         patch = np.lib.stride_tricks.sliding_window_view(padded, 2 * w + 1)
-        columns = [patch, np.log2(layout.centers)[:, None],
-                   np.quantile(excess, 0.1, axis=0)[:, None],
+        low = np.quantile(excess, 0.1, axis=0)  # how steadily each band stands out
+        columns = [patch, np.log2(layout.centers)[:, None], low[:, None],
                    np.quantile(excess, 0.5, axis=0)[:, None]]
         columns += [(ltas - smooth_bands(ltas, width, bpo))[:, None] for width in _EXCESS_WIDTHS]
+        h = _STEADY_BANDS
+        steady = np.lib.stride_tricks.sliding_window_view(np.pad(low, h, mode="edge"), 2 * h + 1)
+        columns.append(steady[:, ::2])
         return res, np.hstack(columns)
 
     # -- transforming ------------------------------------------------------
