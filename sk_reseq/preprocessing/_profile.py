@@ -5,7 +5,6 @@ from numbers import Integral, Real
 
 import bottleneck as bn
 import numpy as np
-from scipy.signal import get_window
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.exceptions import ConvergenceWarning
 from sklearn.neural_network import MLPRegressor
@@ -21,12 +20,12 @@ from ..spectral import (
     cached_layout,
     default_n_fft,
     peaking_power_response,
-    power_spectrum,
     resonances,
     smooth_bands,
 )
+from ._spectrum import frame_band_power
 
-__all__ = ["ResonanceProfile", "frame_band_power"]
+__all__ = ["ResonanceProfile"]
 
 #: Columns of :meth:`ResonanceProfile.transform`.
 PROFILE_FEATURES = (
@@ -41,46 +40,6 @@ PROFILE_FEATURES = (
 _EXCESS_WIDTHS = (1.0 / 3.0, 2.0)
 # Bands on each side whose steadiness (low quantile of the frames' excess) the band model sees.
 _STEADY_BANDS = 10
-
-
-def frame_band_power(X, layout, hop_length):
-    """Per-frame band power of audio windows, channels summed, in the equalizer's framing.
-
-    Frames of ``layout.n_fft`` samples, ``hop_length`` apart, all inside the
-    window (a window shorter than one frame is zero-padded to one), with
-    the periodic Hann window and power scale of
-    :class:`~sk_reseq.equalizer.ResonanceEqualizer`.
-
-    Parameters
-    ----------
-    X : np.ndarray [shape=(n_windows, channels, samples)]
-    layout : sk_reseq.spectral.BandLayout
-    hop_length : int
-
-    Returns
-    -------
-    power : np.ndarray [shape=(n_windows, n_frames, n_bins)]
-        Power spectra of the frames (summed over channels).
-    banded : np.ndarray [shape=(n_windows, n_frames, n_bands)]
-        Their mean power per band.
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sk_reseq.preprocessing import frame_band_power
-    >>> from sk_reseq.spectral import cached_layout
-    >>> X = np.zeros((3, 2, 4096), dtype=np.float32)
-    >>> power, banded = frame_band_power(X, cached_layout(22050.0, 2048), 512)
-    >>> power.shape, banded.shape
-    ((3, 5, 1025), (3, 5, 400))
-    """
-    n_fft = layout.n_fft
-    if X.shape[-1] < n_fft:
-        X = np.pad(X, [(0, 0), (0, 0), (0, n_fft - X.shape[-1])])
-    frames = np.lib.stride_tricks.sliding_window_view(X, n_fft, axis=-1)[..., ::hop_length, :]
-    window = get_window("hann", n_fft).astype(X.dtype)  # periodic Hann, as the equalizer
-    power = power_spectrum(frames, window).sum(axis=1)
-    return power, layout.band_power(power)
 
 
 class ResonanceProfile(TransformerMixin, BaseEstimator):

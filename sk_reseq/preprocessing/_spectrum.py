@@ -18,7 +18,47 @@ from ..spectral import (
     smooth_bands,
 )
 
-__all__ = ["ELCSpectrum", "ResonanceDetector"]
+__all__ = ["ELCSpectrum", "ResonanceDetector", "frame_band_power"]
+
+
+def frame_band_power(X, layout, hop_length):
+    """Per-frame band power of audio windows, channels summed, in the equalizer's framing.
+
+    Frames of ``layout.n_fft`` samples, ``hop_length`` apart, all inside the
+    window (a window shorter than one frame is zero-padded to one), with
+    the periodic Hann window and power scale of
+    :class:`~sk_reseq.equalizer.ResonanceEqualizer`.
+
+    Parameters
+    ----------
+    X : np.ndarray [shape=(n_windows, channels, samples)]
+    layout : sk_reseq.spectral.BandLayout
+    hop_length : int
+
+    Returns
+    -------
+    power : np.ndarray [shape=(n_windows, n_frames, n_bins)]
+        Power spectra of the frames (summed over channels).
+    banded : np.ndarray [shape=(n_windows, n_frames, n_bands)]
+        Their mean power per band.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_reseq.preprocessing import frame_band_power
+    >>> from sk_reseq.spectral import cached_layout
+    >>> X = np.zeros((3, 2, 4096), dtype=np.float32)
+    >>> power, banded = frame_band_power(X, cached_layout(22050.0, 2048), 512)
+    >>> power.shape, banded.shape
+    ((3, 5, 1025), (3, 5, 400))
+    """
+    n_fft = layout.n_fft
+    if X.shape[-1] < n_fft:
+        X = np.pad(X, [(0, 0), (0, 0), (0, n_fft - X.shape[-1])])
+    frames = np.lib.stride_tricks.sliding_window_view(X, n_fft, axis=-1)[..., ::hop_length, :]
+    window = get_window("hann", n_fft).astype(X.dtype)  # periodic Hann, as the equalizer
+    power = power_spectrum(frames, window).sum(axis=1)
+    return power, layout.band_power(power)
 
 
 class ELCSpectrum(TransformerMixin, BaseEstimator):
@@ -127,14 +167,10 @@ class ELCSpectrum(TransformerMixin, BaseEstimator):
         check_is_fitted(self)
         X = check_windows(X)
         layout = self._get_layout()
-        n_fft, hop = self.n_fft_, self.hop_length_
-        if X.shape[-1] < n_fft:
-            X = np.pad(X, [(0, 0), (0, 0), (0, n_fft - X.shape[-1])])
-        frames = np.lib.stride_tricks.sliding_window_view(X, n_fft, axis=-1)[..., ::hop, :]
-        window = get_window("hann", n_fft).astype(X.dtype)  # periodic Hann, as the equalizer
-        # Power summed over channels, then averaged over frames (Welch).
-        power = power_spectrum(frames, window).sum(axis=1).mean(axis=1)
-        return layout.levels(power)
+        # Power summed over channels, then averaged over frames (Welch); band
+        # power is linear in the power spectrum, so the mean can come after it.
+        _, banded = frame_band_power(X, layout, self.hop_length_)
+        return layout.band_power_to_levels(banded.mean(axis=1))
 
     def get_feature_names_out(self, input_features=None):
         """Band names ``elc_<centre in Hz>Hz``.
