@@ -93,8 +93,15 @@ def test_bad_training_arguments(tmp_path, capsys):
                  str(tmp_path / "m.skops"), "-q"]) == 2
     assert "not a folder" in capsys.readouterr().err
     assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "m.skops"), "-q"]) == 2
+    assert "No audio files" in capsys.readouterr().err
+    sf.write(tmp_path / "a.wav", np.zeros((22050, 2), dtype=np.float32), 22050)
+    assert main(["train", "--data", str(tmp_path), "--out", str(tmp_path / "m.skops"), "-q"]) == 2
     assert "ratings" in capsys.readouterr().err
     assert not (tmp_path / "m.skops").exists()
+    # A rated folder learns ratings: the default preset's oracle target is for simulated panels.
+    assert main(["train", "--data", str(tmp_path), "--preset", "default", "--out",
+                 str(tmp_path / "m.skops"), "-q"]) == 2
+    assert "needs a simulated panel" in capsys.readouterr().err
 
 
 def test_default_model_ships_small_and_loads():

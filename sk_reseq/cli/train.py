@@ -21,9 +21,10 @@ def register(subparsers):
                    help="model family (default preset: resonance)")
     p.add_argument("--features", choices=["essentia", "resonances"], default=None,
                    help="FFN inputs: the paper's Essentia features (default) or resonances")
-    p.add_argument("--preset", choices=["default", "paper", "small"], default="default",
-                   help="training settings (default: 'default', which rebuilds the shipped "
-                        "model from the project root; 'paper': the FFN on Essentia features)")
+    p.add_argument("--preset", choices=["default", "paper", "small"], default=None,
+                   help="training settings: 'default' rebuilds the shipped model from the "
+                        "project root (the default with --data simulated); 'paper', the FFN on "
+                        "Essentia features, learns ratings (the default with --data DIR)")
     p.add_argument("--target", choices=["ratings", "oracle"], default=None,
                    help="learn the ratings or, on a simulated panel, the oracle factor")
     p.add_argument("--variants", type=int, help="resonance variants per simulated excerpt")
@@ -43,6 +44,9 @@ def run(args):
     from ..training import PRESETS, train_model
 
     check_output_path(args.out)
+    simulated = args.data == "simulated"
+    if args.preset is None:  # rated folders have ratings only: the paper's model learns them
+        args.preset = "default" if simulated else "paper"
     settings = dict(PRESETS[args.preset])
     settings["net_params"] = dict(settings["net_params"])
     for key in ("model", "features", "target", "source"):
@@ -57,7 +61,6 @@ def run(args):
             settings[key] = getattr(args, key)
     if args.epochs is not None:
         settings["net_params"]["max_epochs"] = args.epochs
-    simulated = args.data == "simulated"
     if simulated and settings.get("source"):
         for item in settings["source"]:
             if not Path(item).exists():
