@@ -62,7 +62,7 @@ PRESETS = {
 
 
 def make_model(model="ffn", features=None, *, random_state=0, **net_params):
-    """An unfitted model on 0.5 s windows at 22 050 Hz.
+    """An unfitted model of the factor on stereo windows at 22 050 Hz.
 
     Parameters
     ----------
