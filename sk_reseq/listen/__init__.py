@@ -1,6 +1,7 @@
 """The paper's listening test (section 3.3) as a web app.
 
-Three steps, also available as ``sk-reseq listen prepare|serve|export``:
+Three steps, also available as ``sk-reseq listen prepare|serve|export``
+(and ``listen token``):
 
 1. :func:`prepare_panel` loudness-aligns a folder of tracks and renders each
    in the 17 equalized variants (factor 0, 1/16, ..., 1);
@@ -8,7 +9,9 @@ Three steps, also available as ``sk-reseq listen prepare|serve|export``:
    rater switches between the variants with a slider while playback goes
    on, picks one or declines, track after track in a per-rater random
    order, with a pink-noise reference between tracks and a break every 50
-   tracks; ratings go to SQLite (:class:`RatingStore`);
+   tracks; ratings go to SQLite (:class:`RatingStore`). Each rater holds a
+   secret token, given at registration (``sk-reseq listen token`` issues a
+   new one as a resume link); only the served host names are answered;
 3. :func:`export_ratings` writes them as the long-format ratings CSV
    (``track,rater,rating``) that ``sk_reseq.datasets.load_ratings`` reads.
 
