@@ -32,7 +32,7 @@ from .datasets._panel import (
     _oracle_distances,
 )
 from .equalizer import AutoEqualizer
-from .spectral import cached_layout
+from .spectral import cached_layout, random_peaking_filters
 
 __all__ = ["evaluate_auto_equalizer", "EVALUATION_SUMMARY"]
 
@@ -59,15 +59,6 @@ EVALUATION_SUMMARY = {
 }
 
 
-def _draw(rng, n, sr, center_range, q_range, gain_range):
-    high = min(center_range[1], 0.45 * sr)
-    return pd.DataFrame({
-        "center_hz": np.exp(rng.uniform(np.log(center_range[0]), np.log(high), n)),
-        "q": rng.uniform(*q_range, n),
-        "gain_db": rng.uniform(*gain_range, n),
-    })
-
-
 def _evaluate_file(path, seed, auto, n_resonances, duration, min_duration, ranges):
     """The variants of one file: a list of row dicts."""
     x, sr = load_audio(path)
@@ -88,7 +79,10 @@ def _evaluate_file(path, seed, auto, n_resonances, duration, min_duration, range
                            float(equalizer.fmin), float(equalizer.fmax), float(equalizer.phon))
     rows = []
     for count in n_resonances:
-        table = _draw(rng, count, sr, *ranges)
+        center_range, q_range, gain_range = ranges
+        table = pd.DataFrame(
+            random_peaking_filters(rng, count, sr, center_range=center_range, q_range=q_range,
+                                   gain_range=gain_range), columns=["center_hz", "q", "gain_db"])
         y, reference = _inject_and_align(clean, table, sr)
         curve = auto.predict_factors(y)
         at = auto._factor_at(curve.factors)

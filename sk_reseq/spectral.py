@@ -60,6 +60,7 @@ __all__ = [
     "default_n_fft",
     "peaking_sos",
     "peaking_power_response",
+    "random_peaking_filters",
 ]
 
 #: Number of log-spaced bands of the paper's ELC-weighted spectrum.
@@ -634,3 +635,39 @@ def peaking_power_response(filters, frequencies, sr):
         _, h = signal.sosfreqz(sos, worN=np.asarray(frequencies, dtype=np.float64), fs=sr)
         gain = np.abs(h) ** 2
     return gain
+
+
+def random_peaking_filters(rng, n, sr, *, center_range=(80.0, 8000.0), q_range=(3.0, 10.0),
+                           gain_range=(6.0, 18.0)):
+    """``n`` random peaking filters: the resonances of the simulated listening test.
+
+    Centre log-uniform in ``center_range`` (capped at 0.45 ``sr``), Q and
+    gain (dB) uniform in their ranges; the defaults are the panel's.
+
+    Parameters
+    ----------
+    rng : numpy.random.Generator
+    n : int
+        Number of filters.
+    sr : float
+        Sample rate in Hz.
+    center_range, q_range, gain_range : tuple of float
+
+    Returns
+    -------
+    filters : np.ndarray [shape=(n, 3)]
+        Rows of ``(center_hz, q, gain_db)``, as :func:`peaking_power_response` takes.
+
+    Examples
+    --------
+    >>> import numpy as np
+    >>> from sk_reseq.spectral import random_peaking_filters
+    >>> random_peaking_filters(np.random.default_rng(0), 2, 44100).shape
+    (2, 3)
+    """
+    high = min(center_range[1], 0.45 * sr)
+    return np.column_stack([
+        np.exp(rng.uniform(np.log(center_range[0]), np.log(high), n)),
+        rng.uniform(*q_range, n),
+        rng.uniform(*gain_range, n),
+    ])

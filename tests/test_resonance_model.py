@@ -17,7 +17,7 @@ def test_panel_variants_share_music_and_groups():
     assert len(panel.audio) == 9 and panel.ratings.shape == (9, 4)
     np.testing.assert_array_equal(panel.groups, np.repeat([0, 1, 2], 3))
     assert panel.track_names[:2] == ["track000-v0", "track000-v1"]
-    assert len(set(panel.resonances.track)) <= 9
+    assert set(panel.resonances.track) <= set(panel.track_names)
     # Variants of one excerpt: the same clean music up to each variant's scaling.
     a, b = panel.clean[0], panel.clean[1]
     scale = np.dot(a.ravel(), b.ravel()) / np.dot(b.ravel(), b.ravel())

@@ -18,7 +18,7 @@ from scipy.signal import get_window
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
-from ..spectral import peaking_sos, power_spectrum
+from ..spectral import peaking_sos, power_spectrum, random_peaking_filters
 from ._folders import list_audio_files
 from ._synthetic import _make_track, _track_seeds
 
@@ -169,15 +169,9 @@ def add_resonances(audio, resonances, sr, *, inverse=False):
 
 
 def _draw_resonances(rng, sr):
-    n = rng.integers(0, 5)
-    high = min(8000.0, 0.45 * sr)
-    return pd.DataFrame(
-        {
-            "center_hz": np.exp(rng.uniform(np.log(80.0), np.log(high), n)),
-            "q": rng.uniform(3.0, 10.0, n),
-            "gain_db": rng.uniform(6.0, 18.0, n),
-        }
-    )
+    """0-4 of the panel's random peaking filters, as a table."""
+    return pd.DataFrame(random_peaking_filters(rng, rng.integers(0, 5), sr),
+                        columns=["center_hz", "q", "gain_db"])
 
 
 # -- the oracle ------------------------------------------------------------------

@@ -20,6 +20,7 @@ from ..spectral import (
     cached_layout,
     default_n_fft,
     peaking_power_response,
+    random_peaking_filters,
     resonances,
     smooth_bands,
 )
@@ -199,8 +200,8 @@ class ResonanceProfile(TransformerMixin, BaseEstimator):
             for p, b in zip(power, banded):
                 clean_ltas = b.mean(axis=0)
                 for _ in range(self.n_augment):
-                    gain = peaking_power_response(self._draw_resonances(rng),
-                                                  layout.bin_frequencies, self.sr)
+                    filters = random_peaking_filters(rng, rng.integers(0, 5), self.sr)
+                    gain = peaking_power_response(filters, layout.bin_frequencies, self.sr)
                     resonant = layout.band_power(p * gain)
                     bands = rng.choice(len(layout.centers), self.bands_per_example, replace=False)
                     rows.append(self._band_inputs(resonant, layout)[1][bands])
@@ -231,13 +232,6 @@ class ResonanceProfile(TransformerMixin, BaseEstimator):
 
     def _layout(self):
         return cached_layout(float(self.sr), self.n_fft_)
-
-    def _draw_resonances(self, rng):
-        """Resonances of the simulated listening test: 0-4 peaking filters."""
-        n = rng.integers(0, 5)
-        high = min(8000.0, 0.45 * self.sr)
-        return np.column_stack([np.exp(rng.uniform(np.log(80.0), np.log(high), n)),
-                                rng.uniform(3.0, 10.0, n), rng.uniform(6.0, 18.0, n)])
 
     def _batches(self, X, layout, size=16):
         # Windows a few at a time: per-frame spectra of all windows at once would be large.
