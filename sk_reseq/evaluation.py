@@ -15,13 +15,13 @@ import os
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 from joblib import Parallel, delayed
 from scipy import stats
 from sklearn.base import clone
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
+from ._optional import import_optional
 from .audio import load_audio
 from .datasets._folders import list_audio_files
 from .datasets._panel import (
@@ -33,6 +33,8 @@ from .datasets._panel import (
 )
 from .equalizer import AutoEqualizer
 from .spectral import cached_layout, random_peaking_filters
+
+pd = import_optional("pandas", "sk_reseq.evaluation")
 
 __all__ = ["evaluate_auto_equalizer", "EVALUATION_SUMMARY"]
 

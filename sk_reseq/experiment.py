@@ -30,7 +30,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 from joblib import effective_n_jobs
 from sklearn.metrics import check_scoring
 from sklearn.pipeline import Pipeline
@@ -38,6 +37,7 @@ from sklearn.preprocessing import StandardScaler
 from sklearn.utils import Bunch
 
 from ._atomic import atomic_open, atomic_write_json
+from ._optional import import_optional
 from .datasets import load_panel
 from .metrics import msbe_scorer
 from .model_selection import (
@@ -48,6 +48,8 @@ from .model_selection import (
     make_bayes_search,
 )
 from .model_selection._compare import _evaluate, _run_seeds, quiet_worker_restarts
+
+pd = import_optional("pandas", "sk_reseq.experiment")
 
 __all__ = ["CONFIGS", "ExperimentConfig", "get_config", "run_experiment"]
 

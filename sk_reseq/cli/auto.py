@@ -3,13 +3,14 @@
 from pathlib import Path
 
 from ..audio import audio_info, load_audio, save_audio
+from . import COMMANDS
 from ._common import check_audio_output_path, check_figure_path, progress_bar, save_figure, use_agg
 
 
 def register(subparsers):
     p = subparsers.add_parser(
         "auto",
-        help="equalize a file with the factor predicted from the audio",
+        help=COMMANDS["auto"],
         description="Auto-adaptive resonance equalization: every --hop seconds a model predicts "
                     "the factor from the preceding 0.5 s, smoothed over --smoothing seconds.",
     )

@@ -18,6 +18,8 @@ from pathlib import Path
 
 import numpy as np
 
+from . import COMMANDS
+
 SR = 44100
 MODEL_SR = 22050
 
@@ -146,7 +148,7 @@ def auto_demo(out_dir, *, seconds=24.0, seed=3):
 def register(subparsers):
     parser = subparsers.add_parser(
         "demo",
-        help="the whole system on generated data (what `make demo` runs)",
+        help=COMMANDS["demo"],
         description=__doc__.splitlines()[0].split(": ", 1)[1],
     )
     parser.add_argument("--out", default="demo_output", help="output folder (default demo_output)")

@@ -4,13 +4,14 @@ from pathlib import Path
 
 from ..audio import audio_info, load_audio, save_audio
 from ..equalizer import ResonanceEqualizer
+from . import COMMANDS
 from ._common import check_audio_output_path, check_figure_path, progress_bar, save_figure, use_agg
 
 
 def register(subparsers):
     p = subparsers.add_parser(
         "eq",
-        help="attenuate resonances in an audio file by a fixed factor",
+        help=COMMANDS["eq"],
         description="Equalize IN into OUT: same sample rate, and IN's sample format where OUT's "
                     "format holds it (else the nearest: 16-bit PCM from MP3 or OGG, 24-bit "
                     "FLAC from float).",

@@ -2,13 +2,14 @@
 
 from pathlib import Path
 
+from . import COMMANDS
 from ._common import check_figure_path, check_output_path, progress_bar, save_figure, use_agg
 
 
 def register(subparsers):
     p = subparsers.add_parser(
         "evaluate",
-        help="inject resonances into clean music and judge the auto equalizer's factors",
+        help=COMMANDS["evaluate"],
         description="For each file, inject 0, 1, 2 and 4 peaking resonances (seeded), find the "
                     "factor that restores the clean music (the oracle), run the auto equalizer "
                     "and report how its factors follow the oracle. Use music the model never saw.",

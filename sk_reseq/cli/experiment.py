@@ -1,5 +1,7 @@
 """``sk-reseq experiment``: the paper's model comparison (section 4.3) in one command."""
 
+from . import COMMANDS
+
 
 def _run(args):
     from ..experiment import CONFIGS, run_experiment
@@ -16,7 +18,7 @@ def _run(args):
 def register(subparsers):
     """Add the ``experiment`` command."""
     p = subparsers.add_parser(
-        "experiment", help="run the paper's model comparison (HPO, repeated CV, statistics)",
+        "experiment", help=COMMANDS["experiment"],
         description="Bayesian hyper-parameter search of the FFN and the DRN, then baseline, FFN "
                     "and DRN on a repeated grouped 5-fold cross-validation, the repeated-measures "
                     "ANOVA, Tukey HSD and Cohen's d. Writes table3.md, hyperparameters.json, "

@@ -4,6 +4,8 @@ import ipaddress
 from pathlib import Path
 from urllib.parse import urlencode
 
+from . import COMMANDS
+
 # sk_reseq.listen needs the `listen` extra (starlette, uvicorn, pyloudnorm): it is
 # imported inside the commands so that `sk-reseq --help` works without it.
 
@@ -101,7 +103,7 @@ def _export(args):
 def register(subparsers):
     """Add the ``listen`` command and its sub-commands."""
     parser = subparsers.add_parser(
-        "listen", help="run the listening test (prepare a panel, serve it, export ratings)",
+        "listen", help=COMMANDS["listen"],
         description="The paper's listening test (section 3.3) as a web app.")
     sub = parser.add_subparsers(dest="listen_command", metavar="STEP")
     sub.required = True

@@ -7,6 +7,7 @@ import tempfile
 from pathlib import Path
 
 from .._atomic import atomic_path
+from . import COMMANDS
 
 logger = logging.getLogger(__name__)
 
@@ -16,7 +17,7 @@ _FIGURES = ("rating_percentiles.png", "rater_correlations.png")
 def register(subparsers):
     parser = subparsers.add_parser(
         "panel",
-        help="simulate a listening test, or summarize a ratings file",
+        help=COMMANDS["panel"],
         description="Simulated listening panels (synthetic data) and rating statistics.",
     )
     sub = parser.add_subparsers(dest="panel_command", metavar="ACTION")

@@ -2,13 +2,14 @@
 
 from pathlib import Path
 
+from . import COMMANDS
 from ._common import check_output_path, progress_bar
 
 
 def register(subparsers):
     p = subparsers.add_parser(
         "train",
-        help="train a model of the attenuation factor (for sk-reseq auto)",
+        help=COMMANDS["train"],
         description="Train a model on a simulated panel or a folder of rated audio and save it "
                     "(skops + safetensors, no pickle). The same arguments give the same model.",
     )

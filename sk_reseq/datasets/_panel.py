@@ -11,16 +11,18 @@ import os
 from numbers import Integral, Real
 
 import numpy as np
-import pandas as pd
 from joblib import Parallel, delayed
 from scipy import signal
 from scipy.signal import get_window
 from sklearn.utils import Bunch, check_random_state
 from sklearn.utils._param_validation import Interval, validate_params
 
+from .._optional import import_optional
 from ..spectral import peaking_sos, power_spectrum, random_peaking_filters
 from ._folders import list_audio_files
 from ._synthetic import _make_track, _track_seeds
+
+pd = import_optional("pandas", "sk_reseq.datasets")
 
 __all__ = ["make_listening_test", "add_resonances", "FACTOR_STEPS"]
 

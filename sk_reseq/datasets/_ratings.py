@@ -14,9 +14,11 @@ import os
 from pathlib import Path
 
 import numpy as np
-import pandas as pd
 
 from .._atomic import atomic_open
+from .._optional import import_optional
+
+pd = import_optional("pandas", "sk_reseq.datasets")
 
 __all__ = ["load_ratings", "save_ratings", "align_ratings", "RATINGS_COLUMNS"]
 

@@ -3,10 +3,11 @@
 import logging
 from pathlib import Path
 
-import pandas as pd
-
+from .._optional import import_optional
 from ..datasets import save_ratings
 from ._db import RatingStore
+
+pd = import_optional("pandas", "the ratings export")
 
 __all__ = ["export_ratings", "ratings_frame"]
 

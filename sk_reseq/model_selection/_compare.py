@@ -7,14 +7,16 @@ import warnings
 from contextlib import contextmanager
 
 import numpy as np
-import pandas as pd
 from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import check_scoring
 from sklearn.pipeline import Pipeline
 from sklearn.utils import _safe_indexing, check_random_state, indexable
 
+from .._optional import import_optional
 from ..metrics import msbe_scorer
+
+pd = import_optional("pandas", "sk_reseq.model_selection")
 
 __all__ = ["compare_estimators"]
 

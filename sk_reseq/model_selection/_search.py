@@ -7,10 +7,12 @@ minimises the loss, where the same rule is the lower confidence bound
 (``acq_func="LCB"``).
 """
 
-from skopt import BayesSearchCV
-from skopt.space import Integer, Real
-
+from .._optional import import_optional
 from ..metrics import msbe_scorer
+
+BayesSearchCV = import_optional("skopt", "the Bayesian search").BayesSearchCV
+Integer = import_optional("skopt.space", "the Bayesian search").Integer
+Real = import_optional("skopt.space", "the Bayesian search").Real
 
 __all__ = ["ffn_search_space", "drn_search_space", "make_bayes_search"]
 

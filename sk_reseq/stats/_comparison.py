@@ -9,8 +9,11 @@ of a one-way repeated-measures design with the model as the within factor.
 from dataclasses import dataclass, field
 
 import numpy as np
-import pandas as pd
 from scipy import stats as sp_stats
+
+from .._optional import import_optional
+
+pd = import_optional("pandas", "sk_reseq.stats")
 
 __all__ = [
     "AnovaResult",

@@ -1,7 +1,10 @@
 """Per-rater statistics of a listening test (the paper's Table 1)."""
 
 import numpy as np
-import pandas as pd
+
+from .._optional import import_optional
+
+pd = import_optional("pandas", "sk_reseq.stats")
 
 __all__ = ["rater_summary", "rater_correlations"]
 
