@@ -73,7 +73,7 @@ def run(args):
     bar = progress_bar(total, "simulating panel", args.quiet or not simulated, unit="track")
     try:
         model = train_model(args.data, random_state=args.seed,
-                            progress=bar.update if bar else None, **settings)
+                            progress=None if bar is None else bar.update, **settings)
     finally:
         if bar is not None:
             bar.close()
