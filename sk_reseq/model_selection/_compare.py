@@ -72,7 +72,7 @@ def _fit_and_score(estimator, X, Y, groups, train, test, scorer, groups_key, see
 
 
 def compare_estimators(estimators, X, Y, groups, cv, *, scoring=msbe_scorer, random_state=None,
-                       n_jobs=None, verbose=0):
+                       n_jobs=None, verbose=0, progress=None):
     """Score several estimators on the same grouped cross-validation splits.
 
     Every estimator is cloned and fitted on each split of ``cv`` (the splits
@@ -109,6 +109,9 @@ def compare_estimators(estimators, X, Y, groups, cv, *, scoring=msbe_scorer, ran
         backend too).
     verbose : int, default=0
         joblib verbosity.
+    progress : callable, default=None
+        Called with 1 after each (model, run) is fitted and scored, e.g. a
+        tqdm bar's ``update`` (there are ``n_models * n_splits`` of them).
 
     Returns
     -------
@@ -166,7 +169,8 @@ def compare_estimators(estimators, X, Y, groups, cv, *, scoring=msbe_scorer, ran
     scorer = check_scoring(items[0][1], scoring=scoring)
     logger.info("Comparing %d models on %d splits.", len(items), len(splits))
     jobs = [(name, est, run) for name, est in items for run in range(len(splits))]
-    rows = _evaluate(jobs, X, Y, groups, splits, scorer, seeds, n_jobs=n_jobs, verbose=verbose)
+    rows = _evaluate(jobs, X, Y, groups, splits, scorer, seeds, n_jobs=n_jobs, verbose=verbose,
+                     progress=progress)
     for row in rows:
         row["repeat"], row["fold"] = divmod(row["run"], per_repeat)
     columns = ["model", "run", "repeat", "fold"]
@@ -195,7 +199,8 @@ def quiet_worker_restarts():
         yield
 
 
-def _evaluate(jobs, X, Y, groups, splits, scorer, seeds, *, n_jobs=None, verbose=0):
+def _evaluate(jobs, X, Y, groups, splits, scorer, seeds, *, n_jobs=None, verbose=0,
+              progress=None):
     """Fit and score ``jobs``, a list of (name, estimator, run); one row dict per job.
 
     ``X`` is an array or a dict of arrays by model name (models that need
@@ -207,11 +212,16 @@ def _evaluate(jobs, X, Y, groups, splits, scorer, seeds, *, n_jobs=None, verbose
         return X[name] if isinstance(X, dict) else X
 
     with quiet_worker_restarts():
-        results = Parallel(n_jobs=n_jobs, verbose=verbose)(
+        # A generator in job order: results arrive as fits finish, for ``progress``.
+        results = []
+        for result in Parallel(n_jobs=n_jobs, verbose=verbose, return_as="generator")(
             delayed(_fit_and_score)(est, x_of(name), Y, groups, *splits[run], scorer,
                                     _fit_accepts_groups(est), seeds[run])
             for name, est, run in jobs
-        )
+        ):
+            results.append(result)
+            if progress is not None:
+                progress(1)
     rows = []
     for (name, _, run), (score, fit_time, score_time) in zip(jobs, results):
         train, test = splits[run]
