@@ -52,8 +52,10 @@ print(f"{track.shape[0]} channels, {track.shape[1] / sr:.0f} s at {sr} Hz; "
 # window length, else 0.5 s). ``smoothing`` is the time constant of the
 # moving average over the predictions, in seconds. Until the first full
 # window has been heard nothing is predicted (``raw`` is NaN there).
+# ``return_analysis="mean"`` also returns the equalizer's analysis of the run:
+# the input's band levels and the gains it applied, over time.
 auto = AutoEqualizer(sr=sr, hop=0.5, smoothing=3.0).fit()
-equalized = auto.transform(track)
+equalized, run = auto.equalize(track, return_analysis="mean")
 
 curve = auto.factors_
 first = curve.times <= half / sr
@@ -67,16 +69,17 @@ print(f"applied (smoothed) factor: {curve.factors.min():.2f} to {curve.factors.m
 # The factor curve and the spectra
 # --------------------------------
 # :func:`~sk_reseq.plotting.plot_auto_report` draws the raw predictions and
-# the applied, smoothed factor over time (top), and the mean ELC-weighted
-# spectrum of the input and the output (bottom). ``factor=0.0`` turns the
-# track's own equalizer into a pure analysis. The dashed line marks where
-# the resonances start; the factor at time ``t`` is predicted from the audio
-# before ``t`` only, so the curve can only react after the change.
-eq = auto.equalizer_
-_, before = eq.equalize(track, factor=0.0, return_analysis="mean")
-_, after = eq.equalize(equalized, factor=0.0, return_analysis="mean")
-fig = plot_auto_report(curve, before, after, title="AutoEqualizer, default model")
-fig.axes[0].axvline(half / sr, color="k", ls="--", lw=1)
+# the applied, smoothed factor over time (top) and, on the same time axis,
+# the gain applied per band; then the mean ELC-weighted spectrum of the
+# input and the output, and what changed (output minus input). ``factor=0.0``
+# turns the track's own equalizer into a pure analysis of the output. The
+# dashed lines mark where the resonances start; the factor at time ``t`` is
+# predicted from the audio before ``t`` only, so the curve can only react
+# after the change.
+_, after = auto.equalizer_.equalize(equalized, factor=0.0, return_analysis="mean")
+fig = plot_auto_report(curve, run, after, title="AutoEqualizer, default model")
+for ax in fig.axes[:2]:
+    ax.axvline(half / sr, color="k", ls="--", lw=1)
 plt.show()
 
 # %%

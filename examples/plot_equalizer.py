@@ -6,8 +6,8 @@ Attenuating an injected resonance
 A generated stereo mix gets one strong resonance (a +12 dB peaking filter
 at 1.2 kHz, Q = 8), and :class:`~sk_reseq.equalizer.ResonanceEqualizer`
 removes it. The figure shows the equalizer's analysis: the mean
-ELC-weighted band spectrum, its running-median smoothed curve, and the
-gain applied, which dips at the resonance.
+ELC-weighted band spectrum, its running-median smoothed curve, what changed
+(the gain dips at the resonance) and the gain over time.
 """
 
 # %%
@@ -17,12 +17,11 @@ gain applied, which dips at the resonance.
 # excerpt (chords, bass, melody, drums);
 # :func:`~sk_reseq.datasets.add_resonances` adds the resonance with the
 # peaking filter of the simulated listening panel.
-import matplotlib.pyplot as plt
 import numpy as np
 
 from sk_reseq.datasets import add_resonances, make_synthetic_music
 from sk_reseq.equalizer import ResonanceEqualizer
-from sk_reseq.plotting import plot_equalizer_curves
+from sk_reseq.plotting import plot_equalizer_report
 
 sr = 44100
 clean = make_synthetic_music(n_tracks=1, duration=6.0, sr=sr, random_state=3)[0]
@@ -50,27 +49,15 @@ print(f"  largest cut anywhere: {analysis.mean_gain_db.min():.1f} dB "
 # %%
 # The analysis
 # ------------
-# :func:`~sk_reseq.plotting.plot_equalizer_curves` draws the mean band levels,
-# the smoothed curve they are compared with, and the applied gain (right axis).
-fig, ax = plt.subplots(figsize=(8, 4.5))
-plot_equalizer_curves(analysis, ax=ax, title="factor = 0.75")
-fig.tight_layout()
-
-# %%
-# Resonances over time
-# --------------------
-# The detector runs frame by frame on the preceding 0.5 s of audio, so the
-# gain follows the music: a resonance is cut only while the music excites it.
-fig, ax = plt.subplots(figsize=(8, 3.5))
-extent = [analysis.times[0], analysis.times[-1], 0, len(analysis.band_centers)]
-image = ax.imshow(analysis.gain_db.T, origin="lower", aspect="auto", extent=extent,
-                  cmap="magma", vmin=-12, vmax=0)
-ticks = [100, 300, 1000, 3000, 10000]
-ax.set_yticks(np.interp(np.log(ticks), np.log(analysis.band_centers),
-                        np.arange(len(analysis.band_centers))), [f"{t:g}" for t in ticks])
-ax.set(xlabel="time (s)", ylabel="band centre (Hz)", title="gain per band (dB)")
-fig.colorbar(image, ax=ax)
-fig.tight_layout()
+# :func:`~sk_reseq.plotting.plot_equalizer_report` draws, from the analysis of
+# the run and one of the output (``factor=0.0`` turns the equalizer into a
+# pure analysis): the mean band levels of input and output with the smoothed
+# curve they are compared with; what changed per band (the mean applied gain,
+# and output minus input); and the gain over time. The detector runs frame by
+# frame on the preceding 0.5 s of audio, so the gain follows the music: a
+# resonance is cut only while the music excites it.
+_, after = ResonanceEqualizer(factor=0.0, sr=sr).equalize(equalized, return_analysis="mean")
+fig = plot_equalizer_report(analysis, after, title="factor = 0.75")
 
 # %%
 # The factor is the single control

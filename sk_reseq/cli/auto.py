@@ -24,7 +24,8 @@ def register(subparsers):
     p.add_argument("--smoothing", type=float, default=3.0,
                    help="time constant in seconds of the factor smoothing (0 = none)")
     p.add_argument("--report", metavar="REPORT.png",
-                   help="plot the factor over time and the spectrum before and after")
+                   help="plot the factor and the gain over time, the spectra of IN and OUT "
+                        "and what changed")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=run)
 
@@ -44,7 +45,10 @@ def run(args):
     seconds = audio.shape[1] / sr
     bar = progress_bar(2 * audio.shape[1], Path(args.input).name, args.quiet, seconds)
     try:
-        y = auto.equalize(audio, progress=bar.update if bar else None)
+        out = auto.equalize(audio, progress=bar.update if bar else None,
+                            return_analysis="mean" if args.report else False)
+        # For the report, the run's analysis: the input's levels and the gains applied.
+        y, before = out if args.report else (out, None)
     finally:
         if bar is not None:
             bar.close()
@@ -54,9 +58,7 @@ def run(args):
         use_agg()
         from ..plotting import plot_auto_report
 
-        eq = auto.equalizer_
-        _, before = eq.equalize(audio, factor=0.0, return_analysis="mean")
-        _, after = eq.equalize(y, factor=0.0, return_analysis="mean")
+        _, after = auto.equalizer_.equalize(y, factor=0.0, return_analysis="mean")
         save_figure(plot_auto_report(curve, before, after, title=Path(args.input).name),
                     args.report)
     if not args.quiet:

@@ -48,7 +48,7 @@ def equalizer_demo(out_dir, *, factor=0.8, seconds=12.0, seed=0):
     save_audio(out_dir / "eq_input.wav", boosted, SR, subtype="PCM_16")
     save_audio(out_dir / "eq_output.wav", y, SR, subtype="PCM_16")
     save_plot(analysis, out_dir / "eq_analysis.png",
-              f"Injected +12 dB resonance at {centre:g} Hz, factor {factor:g}")
+              f"Injected +12 dB resonance at {centre:g} Hz, factor {factor:g}", after=after)
     print(f"  injected +12 dB, Q 8 at {centre:g} Hz: excess over the smoothed spectrum "
           f"{band_excess(before, centre):.1f} dB before, {band_excess(after, centre):.1f} dB "
           f"after (factor {factor:g})")
@@ -127,11 +127,9 @@ def auto_demo(out_dir, *, seconds=24.0, seed=3):
 
     track = half_resonant_track(seconds, sr=SR, seed=seed)
     auto = AutoEqualizer(sr=SR).fit()
-    y = auto.transform(track)
+    y, before = auto.equalize(track, return_analysis="mean")  # with the gains applied
     curve = auto.factors_
-    eq = auto.equalizer_
-    _, before = eq.equalize(track, factor=0.0, return_analysis="mean")
-    _, after = eq.equalize(y, factor=0.0, return_analysis="mean")
+    _, after = auto.equalizer_.equalize(y, factor=0.0, return_analysis="mean")
     save_audio(out_dir / "auto_input.wav", track, SR, subtype="PCM_16")
     save_audio(out_dir / "auto_output.wav", y, SR, subtype="PCM_16")
     save_figure(plot_auto_report(curve, before, after,

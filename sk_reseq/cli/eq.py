@@ -30,7 +30,7 @@ def register(subparsers):
     p.add_argument("--unlinked", action="store_true", help="one gain curve per channel")
     p.add_argument("--delta", action="store_true", help="write what is removed instead")
     p.add_argument("--plot", metavar="FILE.png",
-                   help="draw the mean spectrum, smoothed curve and gain")
+                   help="draw the spectra of IN and OUT, what changed and the gain over time")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=run)
 
@@ -59,7 +59,10 @@ def run(args):
             bar.close()
     save_audio(args.output, y, sr, subtype=subtype)
     if args.plot:
-        save_plot(analysis, args.plot, f"{Path(args.input).name}: factor {args.factor:g}")
+        # One more pass, for the output's spectrum (y itself is left as it is).
+        _, after = eq.equalize(y, factor=0.0, return_analysis="mean")
+        save_plot(analysis, args.plot, f"{Path(args.input).name}: factor {args.factor:g}",
+                  after=after)
     if not args.quiet:
         gain = analysis.mean_gain_db
         print(f"{args.input} -> {args.output}: {n_channels} ch, {n_samples / sr:.1f} s "
@@ -68,9 +71,9 @@ def run(args):
     return 0
 
 
-def save_plot(analysis, path, title):
-    """Draw :func:`~sk_reseq.plotting.plot_equalizer_curves` into ``path`` atomically."""
+def save_plot(analysis, path, title, after=None):
+    """Draw :func:`~sk_reseq.plotting.plot_equalizer_report` into ``path`` atomically."""
     use_agg()
-    from ..plotting import plot_equalizer_curves
+    from ..plotting import plot_equalizer_report
 
-    save_figure(plot_equalizer_curves(analysis, title=title).figure, path)
+    save_figure(plot_equalizer_report(analysis, after, title=title), path)

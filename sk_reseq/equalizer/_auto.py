@@ -260,8 +260,8 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         """
         return self.equalize(X)
 
-    def equalize(self, X, *, progress=None):
-        """Like :meth:`transform`, reporting progress.
+    def equalize(self, X, *, progress=None, return_analysis=False):
+        """Like :meth:`transform`, reporting progress and optionally the analysis.
 
         Parameters
         ----------
@@ -269,24 +269,48 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         progress : callable, optional
             Called with a number of samples after each step: the prediction
             pass and the equalizer pass each cover the track once.
+        return_analysis : bool or "mean", default=False
+            Also return the equalizer's analysis of the run, as
+            :meth:`ResonanceEqualizer.equalize` does (a single track only):
+            the input's band levels and the gains applied with the predicted
+            factors, e.g. ``gain_map_db``, the gain over time.
 
         Returns
         -------
         Xt : np.ndarray, same shape and dtype as ``X``
+        analysis : Bunch, only if ``return_analysis``
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sk_reseq.equalizer import AutoEqualizer
+        >>> from sk_reseq.models import MeanRatingRegressor
+        >>> model = MeanRatingRegressor().fit(np.zeros((2, 2, 11025)), [0.5, 0.5])
+        >>> x = np.random.default_rng(0).standard_normal((2, 44100)).astype(np.float32)
+        >>> y, a = AutoEqualizer(model).fit().equalize(x, return_analysis="mean")
+        >>> a.gain_map_db.shape == (len(a.gain_map_times), 400)
+        True
         """
         self._ensure_fitted()
         original = np.asarray(X)
+        recorder = self.equalizer_._recorder(return_analysis)
         if original.ndim == 3:
+            if return_analysis:
+                raise ValueError("return_analysis needs a single track, not a batch.")
             return np.stack([self.equalize(clip, progress=progress) for clip in original])
         x = self._check_track(X)
         curve = self.predict_factors(x, progress=progress)
         self.factors_ = curve
-        y = self.equalizer_._process_track(x, self._factor_at(curve.factors), progress=progress)
+        y = self.equalizer_._process_track(x, self._factor_at(curve.factors), recorder,
+                                           progress=progress)
         if np.issubdtype(original.dtype, np.integer):
             y = float_to_pcm(y, original.dtype)
         elif original.dtype == np.float64:
             y = y.astype(np.float64)
-        return y[0] if original.ndim == 1 else y
+        y = y[0] if original.ndim == 1 else y
+        if not return_analysis:
+            return y
+        return y, self.equalizer_._analysis_bunch(recorder, x.shape[1])
 
     # -- streaming -----------------------------------------------------
 

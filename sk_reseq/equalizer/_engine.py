@@ -21,14 +21,25 @@ from ..spectral import _power_scale
 
 
 class _Recorder:
-    """Collects per-frame analysis (levels, smoothed, resonances, gain)."""
+    """Collects per-frame analysis (levels, smoothed, resonances, gain).
 
-    def __init__(self, keep_frames):
+    Besides the frames (if ``keep_frames``) and their sums, it keeps the gain
+    over time in bounded memory: runs of ``frames_per_column`` consecutive
+    frames averaged (in dB) into at most ``max_columns`` columns. When the
+    columns run out, neighbours merge and the run doubles, so the length of
+    the track need not be known in advance (streams).
+    """
+
+    def __init__(self, keep_frames, max_columns=2048):
         self.keep_frames = keep_frames
         self.frames = {"levels": [], "smoothed": [], "resonances": [], "gain_db": [],
                        "power": []}
         self.sums = None
         self.count = 0
+        self.max_columns = max(2, int(max_columns) // 2 * 2)  # even: columns merge in pairs
+        self.frames_per_column = 1
+        self._map_sums = None
+        self._map_counts = np.zeros(self.max_columns, dtype=np.int64)
 
     def add(self, power, levels, smoothed, res, gains):
         arrays = {"levels": levels, "smoothed": smoothed, "resonances": res, "gain_db": gains}
@@ -42,7 +53,36 @@ class _Recorder:
         else:
             for key in sums:
                 self.sums[key] += sums[key]
+        if len(gains):
+            self._add_to_map(gains)
         self.count += len(levels)
+
+    def _add_to_map(self, gains):
+        if self._map_sums is None:
+            self._map_sums = np.zeros((self.max_columns,) + gains.shape[1:])
+        n = len(gains)
+        while (self.count + n - 1) // self.frames_per_column >= self.max_columns:
+            half = self.max_columns // 2
+            for a in (self._map_sums, self._map_counts):
+                a[:half] = a[0::2] + a[1::2]
+                a[half:] = 0
+            self.frames_per_column *= 2
+        columns = np.arange(self.count, self.count + n) // self.frames_per_column
+        starts = np.flatnonzero(np.diff(columns, prepend=-1))
+        self._map_sums[columns[starts]] += np.add.reduceat(gains, starts, axis=0,
+                                                           dtype=np.float64)
+        self._map_counts[columns[starts]] += np.diff(starts, append=n)
+
+    def gain_map(self):
+        """Mean gain (dB) per column and each column's mean frame index."""
+        k = self.frames_per_column
+        n_columns = -(-self.count // k)
+        counts = self._map_counts[:n_columns]
+        if self._map_sums is None:
+            return np.zeros((0, 0), dtype=np.float32), np.zeros(0)
+        shape = (-1,) + (1,) * (self._map_sums.ndim - 1)
+        means = (self._map_sums[:n_columns] / counts.reshape(shape)).astype(np.float32)
+        return means, np.arange(n_columns) * k + (counts - 1) / 2
 
 
 class STFTEqualizerEngine:

@@ -361,9 +361,13 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
             or ``(frames, channels, bands)`` when channels are not linked),
             ``power`` (the frames' power spectra, summed over linked
             channels), their means over frames (``mean_levels``, ...),
-            ``times`` (frame centres, s), ``band_centers`` and ``layout``.
-            Only for a single track. ``"mean"`` keeps only the means, in
-            constant memory (for long files).
+            ``times`` (frame centres, s), ``band_centers``, ``layout`` and
+            ``phon``. Only for a single track. ``"mean"`` keeps only the
+            means, in constant memory (for long files). Both keep the gain
+            over time in bounded memory: ``gain_map_db`` (columns, [channels,]
+            bands), runs of consecutive frames averaged in dB into at most
+            2048 columns (one frame per column for shorter tracks), and
+            ``gain_map_times`` (the columns' mean frame centres, s).
         progress : callable, optional
             Called with the number of input samples processed after each chunk
             (e.g. ``tqdm.update``).
@@ -400,15 +404,20 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
                 raise ValueError("return_analysis=True needs a single track, not a batch.")
             y = np.stack([self._process_track(clip, factor_at) for clip in x])
             return self._restore(y, dtype, squeeze)
-        if return_analysis not in (False, True, "mean"):
-            raise ValueError("return_analysis must be True, False or 'mean', "
-                             f"got {return_analysis!r}.")
-        recorder = _Recorder(keep_frames=return_analysis is True) if return_analysis else None
+        recorder = self._recorder(return_analysis)
         y = self._restore(self._process_track(x, factor_at, recorder, progress, out), dtype,
                           squeeze)
         if not return_analysis:
             return y
         return y, self._analysis_bunch(recorder, x.shape[1])
+
+    @staticmethod
+    def _recorder(return_analysis):
+        """The recorder for ``return_analysis`` (None for False), after checking it."""
+        if return_analysis not in (False, True, "mean"):
+            raise ValueError("return_analysis must be True, False or 'mean', "
+                             f"got {return_analysis!r}.")
+        return _Recorder(keep_frames=return_analysis is True) if return_analysis else None
 
     @staticmethod
     def _check_out(out, X):
@@ -441,12 +450,16 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         _, _, _, layout = self._configure()
         frames = {k: np.concatenate(v) for k, v in recorder.frames.items() if v}
         means = {f"mean_{k}": v / max(recorder.count, 1) for k, v in recorder.sums.items()}
+        gain_map, mean_frame = recorder.gain_map()
         return Bunch(
             **frames,
             **means,
             times=self.frame_times(n_samples),
+            gain_map_db=gain_map,
+            gain_map_times=self.frame_centers(mean_frame) / self.sr,
             band_centers=layout.centers,
             layout=layout,
+            phon=float(self.phon),
         )
 
     def analyze(self, X):
