@@ -2,6 +2,7 @@
 
 import numpy as np
 
+from .._optional import import_optional
 from ..stats._raters import _as_frame, rater_correlations
 
 __all__ = ["plot_rating_percentiles", "plot_rater_correlations"]
@@ -36,7 +37,7 @@ def plot_rating_percentiles(ratings, ax=None):
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['s01', 's02', 's03']
     """
-    import matplotlib.pyplot as plt
+    plt = import_optional("matplotlib.pyplot", "sk_reseq.plotting")
 
     frame = _as_frame(ratings)
     names = [str(c) for c in frame.columns]
@@ -93,7 +94,7 @@ def plot_rater_correlations(ratings, ax=None):
     >>> len(ax.texts)
     9
     """
-    import matplotlib.pyplot as plt
+    plt = import_optional("matplotlib.pyplot", "sk_reseq.plotting")
 
     corr = rater_correlations(ratings)
     names = [str(c) for c in corr.columns]

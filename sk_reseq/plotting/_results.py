@@ -2,6 +2,8 @@
 
 import numpy as np
 
+from .._optional import import_optional
+
 __all__ = ["plot_msbe_boxplot", "plot_evaluation"]
 
 
@@ -39,7 +41,7 @@ def plot_msbe_boxplot(scores, *, ax=None, dv="msbe", within="model", subject="ru
     >>> [t.get_text() for t in ax.get_xticklabels()]
     ['baseline', 'FFN']
     """
-    import matplotlib.pyplot as plt
+    plt = import_optional("matplotlib.pyplot", "sk_reseq.plotting")
 
     from ..stats._comparison import _per_run
 
@@ -99,7 +101,7 @@ def plot_evaluation(variants, *, title=None):
     >>> len(plot_evaluation(variants).axes)
     2
     """
-    import matplotlib.pyplot as plt
+    plt = import_optional("matplotlib.pyplot", "sk_reseq.plotting")
 
     fig, (left, right) = plt.subplots(1, 2, figsize=(10, 4.2))
     counts = sorted(variants["n_resonances"].unique())
