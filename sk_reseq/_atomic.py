@@ -6,13 +6,26 @@ import tempfile
 from contextlib import contextmanager
 from pathlib import Path
 
-__all__ = ["atomic_path", "atomic_open", "atomic_write_json", "scratch_path", "check_writable"]
+__all__ = ["atomic_path", "atomic_open", "atomic_write_json", "scratch_path", "check_writable",
+           "same_file"]
 
 # mkstemp creates files readable by the owner only; the final file should get
 # the permissions of a plain open() instead. The umask can only be read by
 # setting it, so read it once, at import.
 _UMASK = os.umask(0)
 os.umask(_UMASK)
+
+
+def same_file(a, b):
+    """Whether paths ``a`` and ``b`` name one file (same path, a link to it, or a hard link).
+
+    Writers call it to refuse overwriting their input.
+    """
+    a, b = Path(a), Path(b)
+    try:
+        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
+    except OSError:
+        return False
 
 
 @contextmanager

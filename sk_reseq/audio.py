@@ -7,6 +7,7 @@ and resampled with soxr.
 """
 
 import logging
+from contextlib import contextmanager
 from pathlib import Path
 
 import numpy as np
@@ -19,6 +20,8 @@ from ._validation import check_audio
 __all__ = [
     "load_audio",
     "save_audio",
+    "read_blocks",
+    "audio_writer",
     "resample",
     "audio_info",
     "output_subtype",
@@ -188,12 +191,7 @@ def _read_channels_first(f, path, start, frames):
         try:
             block = f.read(m, dtype="float32", out=buf[:m])
         except (sf.LibsndfileError, RuntimeError) as exc:
-            sr, lo, total = f.samplerate, start + pos, f.frames
-            raise ValueError(
-                f"Could not decode audio file {path} between {lo / sr:.2f} s and "
-                f"{(lo + m) / sr:.2f} s of the {total / sr:.2f} s its header declares "
-                f"(frames {lo}-{lo + m} of {total}): {exc} The file is truncated or damaged."
-            ) from exc
+            raise _decode_error(f, path, start + pos, m, exc) from exc
         if not len(block):
             break
         _check_finite(block, path)
@@ -211,6 +209,69 @@ def _read_channels_first(f, path, start, frames):
         extra.append(block.T)
         n += len(block)
     return np.concatenate([audio, *extra], axis=1) if extra else audio
+
+
+def _decode_error(f, path, lo, m, exc):
+    """The error for a block of ``m`` frames from ``lo`` that libsndfile could not decode."""
+    sr, total = f.samplerate, f.frames
+    return ValueError(
+        f"Could not decode audio file {path} between {lo / sr:.2f} s and "
+        f"{(lo + m) / sr:.2f} s of the {total / sr:.2f} s its header declares "
+        f"(frames {lo}-{lo + m} of {total}): {exc} The file is truncated or damaged."
+    )
+
+
+def read_blocks(path, frames=_BLOCK_FRAMES):
+    """Read an audio file block by block, as float32 ``(channels, m)`` arrays.
+
+    The blocks cover the file in order, each ``frames`` long but the last;
+    memory does not grow with the file's length. Errors and warnings are
+    those of :func:`load_audio` (a file shorter than its header declares is
+    read as far as it goes, with a warning), raised when the generator
+    reaches the bad part.
+
+    Parameters
+    ----------
+    path : str or path-like
+    frames : int, default=65536
+        Frames per block.
+
+    Yields
+    ------
+    block : np.ndarray [shape=(channels, m)], float32
+        A new array each time: the caller may keep it.
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from sk_reseq.audio import read_blocks, save_audio
+    >>> path = os.path.join(tempfile.mkdtemp(), "x.flac")
+    >>> save_audio(path, np.zeros((2, 1000), dtype=np.float32), 8000)
+    >>> [b.shape for b in read_blocks(path, frames=400)]
+    [(2, 400), (2, 400), (2, 200)]
+    """
+    frames = int(frames)
+    if frames < 1:
+        raise ValueError(f"frames must be a positive number of frames per block, got {frames}.")
+    info = audio_info(path)
+    n = 0
+    try:
+        with sf.SoundFile(str(path)) as f:
+            while True:
+                try:
+                    block = f.read(frames, dtype="float32", always_2d=True)
+                except (sf.LibsndfileError, RuntimeError) as exc:
+                    raise _decode_error(f, path, n, frames, exc) from exc
+                if not len(block):
+                    break
+                _check_finite(block, path)
+                n += len(block)
+                yield np.ascontiguousarray(block.T)
+    except (sf.LibsndfileError, RuntimeError) as exc:  # opening the stream
+        raise ValueError(f"Could not decode audio file {path}: {exc}") from exc
+    if n == 0:
+        raise ValueError(f"Audio file {path} holds no samples.")
+    _warn_if_truncated(path, info, 0, None, n)
 
 
 def _check_finite(block, path):
@@ -477,17 +538,47 @@ def save_audio(path, audio, sr, subtype=None, *, format=None):
     >>> audio_info(path).subtype
     'PCM_24'
     """
-    path = Path(path)
     audio = check_audio(audio)
-    fmt, subtype = _resolve_output(path, sr, audio.shape[0], subtype, format)
+    with audio_writer(path, sr, audio.shape[0], subtype, format=format) as write:
+        for i in range(0, audio.shape[1], _BLOCK_FRAMES):
+            write(audio[:, i : i + _BLOCK_FRAMES])
+
+
+@contextmanager
+def audio_writer(path, sr, channels, subtype=None, *, format=None):
+    """Write audio block by block, atomically: a context giving ``write(block)``.
+
+    ``write`` takes ``(channels, m)`` arrays and appends them. The blocks go
+    to a temporary file in the destination folder, renamed over ``path``
+    when the context exits without error (removed otherwise), as in
+    :func:`save_audio`.
+
+    Parameters
+    ----------
+    path, sr, subtype, format
+        As in :func:`save_audio`.
+    channels : int
+
+    Examples
+    --------
+    >>> import numpy as np, tempfile, os
+    >>> from sk_reseq.audio import audio_writer, audio_info
+    >>> path = os.path.join(tempfile.mkdtemp(), "out.flac")
+    >>> with audio_writer(path, 8000, 2) as write:
+    ...     for _ in range(3):
+    ...         write(np.zeros((2, 100), dtype=np.float32))
+    >>> audio_info(path).frames
+    300
+    """
+    path = Path(path)
+    fmt, subtype = _resolve_output(path, sr, channels, subtype, format)
     with atomic_path(path, suffix=".part") as tmp:
         try:
-            out = sf.SoundFile(tmp, "w", int(sr), audio.shape[0], subtype, format=fmt)
+            out = sf.SoundFile(tmp, "w", int(sr), channels, subtype, format=fmt)
         except (sf.LibsndfileError, RuntimeError) as exc:
             raise ValueError(
-                f"{path}: cannot write {fmt} ({subtype}) with {audio.shape[0]} channel(s) at "
+                f"{path}: cannot write {fmt} ({subtype}) with {channels} channel(s) at "
                 f"{sr} Hz: {exc}"
             ) from exc
         with out:
-            for i in range(0, audio.shape[1], _BLOCK_FRAMES):
-                out.write(audio[:, i : i + _BLOCK_FRAMES].T)
+            yield lambda block: out.write(np.asarray(block).T)

@@ -1,22 +1,13 @@
 """Helpers shared by the command modules: output checks, progress bars, figures."""
 
-import os
 from pathlib import Path
 
 from .._atomic import atomic_path, check_writable
+from .._atomic import same_file as _same_file
 from ..audio import check_audio_output
 
 # Inputs longer than this get a progress bar (unless --quiet).
 PROGRESS_MIN_SECONDS = 20.0
-
-
-def _same_file(a, b):
-    """Whether paths ``a`` and ``b`` name one file (same path, a link to it, or a hard link)."""
-    a, b = Path(a), Path(b)
-    try:
-        return a.resolve() == b.resolve() or (a.exists() and b.exists() and os.path.samefile(a, b))
-    except OSError:
-        return False
 
 
 def check_distinct(path, others):

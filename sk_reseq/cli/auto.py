@@ -1,9 +1,10 @@
-"""``sk-reseq auto IN OUT``: the auto-adaptive equalizer on a file."""
+"""``sk-reseq auto IN OUT``: the auto-adaptive equalizer on a file (or many: ``-o``)."""
 
 from pathlib import Path
 
-from ..audio import audio_info, load_audio, save_audio
+from ..audio import audio_info
 from . import COMMANDS
+from ._batch import add_paths_and_batch_arguments, run_batch, single_paths
 from ._common import check_audio_output_path, check_figure_path, progress_bar, save_figure, use_agg
 
 
@@ -12,10 +13,13 @@ def register(subparsers):
         "auto",
         help=COMMANDS["auto"],
         description="Auto-adaptive resonance equalization: every --hop seconds a model predicts "
-                    "the factor from the preceding 0.5 s, smoothed over --smoothing seconds.",
+                    "the factor from the preceding 0.5 s, smoothed over --smoothing seconds. "
+                    "With -o OUT_DIR, equalize files and folders into OUT_DIR (the model "
+                    "loaded once, in parallel with --jobs or on a dask cluster with "
+                    "--scheduler). Files are processed in blocks: memory does not grow with "
+                    "their length.",
     )
-    p.add_argument("input", metavar="IN", help="input audio file")
-    p.add_argument("output", metavar="OUT", help="output audio file")
+    add_paths_and_batch_arguments(p)
     p.add_argument("--model", metavar="MODEL", help="model file from sk-reseq train "
                    "(default: the model shipped with sk_reseq)")
     p.add_argument("--trust", nargs="*", default=(), metavar="TYPE",
@@ -31,34 +35,36 @@ def register(subparsers):
 
 
 def run(args):
-    from ..equalizer import AutoEqualizer
+    from ..equalizer import AutoEqualizer, equalize_file
     from ..persistence import load_model
 
+    single = single_paths(args, "--report" if args.report else None)
+    if single is None:
+        model = load_model(args.model, trusted=args.trust) if args.model else None
+        return run_batch(args, AutoEqualizer(model, hop=args.hop, smoothing=args.smoothing))
+    args.input, args.output = single
     # Every check before the work (see sk-reseq eq), the model's included.
     info = audio_info(args.input)
-    subtype = check_audio_output_path(args.output, info, others={"IN": args.input})
+    check_audio_output_path(args.output, info, others={"IN": args.input})
     if args.report:
         check_figure_path(args.report, others={"IN": args.input, "OUT": args.output})
     model = load_model(args.model, trusted=args.trust) if args.model else None
     auto = AutoEqualizer(model, sr=info.samplerate, hop=args.hop, smoothing=args.smoothing).fit()
-    audio, sr = load_audio(args.input)
-    seconds = audio.shape[1] / sr
-    bar = progress_bar(2 * audio.shape[1], Path(args.input).name, args.quiet, seconds)
+    sr, seconds = info.samplerate, info.frames / info.samplerate
+    bar = progress_bar(seconds, Path(args.input).name, args.quiet, seconds, unit="s")
     try:
-        out = auto.equalize(audio, progress=bar.update if bar else None,
-                            return_analysis="mean" if args.report else False)
-        # For the report, the run's analysis: the input's levels and the gains applied.
-        y, before = out if args.report else (out, None)
+        # In blocks; the run's analysis (the input's levels, the gains applied) and,
+        # for the report, the output's spectrum measured as it is written.
+        r = equalize_file(args.input, args.output, auto, analyze_output=bool(args.report),
+                          progress=bar.update if bar else None)
     finally:
         if bar is not None:
             bar.close()
-    save_audio(args.output, y, sr, subtype=subtype)
-    curve = auto.factors_
+    curve, before, after = r.factors, r.analysis, r.output_analysis
     if args.report:
         use_agg()
         from ..plotting import plot_auto_report
 
-        _, after = auto.equalizer_.equalize(y, factor=0.0, return_analysis="mean")
         save_figure(plot_auto_report(curve, before, after, title=Path(args.input).name),
                     args.report)
     if not args.quiet:

@@ -1,10 +1,11 @@
-"""``sk-reseq eq IN OUT --factor F``: equalize a file at a fixed factor."""
+"""``sk-reseq eq IN OUT --factor F``: equalize a file at a fixed factor (or many: ``-o``)."""
 
 from pathlib import Path
 
-from ..audio import audio_info, load_audio, save_audio
-from ..equalizer import ResonanceEqualizer
+from ..audio import audio_info
+from ..equalizer import ResonanceEqualizer, equalize_file
 from . import COMMANDS
+from ._batch import add_paths_and_batch_arguments, run_batch, single_paths
 from ._common import check_audio_output_path, check_figure_path, progress_bar, save_figure, use_agg
 
 
@@ -14,11 +15,12 @@ def register(subparsers):
         help=COMMANDS["eq"],
         description="Equalize IN into OUT: same sample rate, and IN's sample format where OUT's "
                     "format holds it (else the nearest: 16-bit PCM from MP3 or OGG, 24-bit "
-                    "FLAC from float).",
+                    "FLAC from float). With -o OUT_DIR, equalize files and folders (WAV, "
+                    "FLAC, OGG, MP3, ...) into OUT_DIR, in parallel with --jobs or on a dask "
+                    "cluster with --scheduler. Files are processed in blocks: memory does not "
+                    "grow with their length.",
     )
-    p.add_argument("input", metavar="IN", help="input audio file (WAV, FLAC, OGG, MP3, ...)")
-    p.add_argument("output", metavar="OUT",
-                   help="output audio file; its extension sets the format")
+    add_paths_and_batch_arguments(p)
     p.add_argument("--factor", type=float, default=0.5,
                    help="attenuation factor in [0, 1] (default 0.5)")
     p.add_argument("--mix", type=float, default=1.0,
@@ -36,37 +38,39 @@ def register(subparsers):
 
 
 def run(args):
+    eq = ResonanceEqualizer(
+        factor=args.factor, mix=args.mix, smoothing=args.smoothing,
+        threshold=args.threshold, link_channels=not args.unlinked,
+        output="delta" if args.delta else "equalized",
+    )
+    single = single_paths(args, "--plot" if args.plot else None)
+    if single is None:
+        return run_batch(args, eq)
+    args.input, args.output = single
     # Every check before the work: the input, the output (format, subtype,
     # channels, rate, folder, not the input), the figure and the parameters.
     info = audio_info(args.input)
-    subtype = check_audio_output_path(args.output, info, others={"IN": args.input})
+    check_audio_output_path(args.output, info, others={"IN": args.input})
     if args.plot:
         check_figure_path(args.plot, others={"IN": args.input, "OUT": args.output})
-    eq = ResonanceEqualizer(
-        factor=args.factor, sr=info.samplerate, mix=args.mix, smoothing=args.smoothing,
-        threshold=args.threshold, link_channels=not args.unlinked,
-        output="delta" if args.delta else "equalized",
-    ).fit()
-    audio, sr = load_audio(args.input)
-    n_channels, n_samples = audio.shape
-    bar = progress_bar(n_samples, Path(args.input).name, args.quiet, n_samples / sr)
+    eq.set_params(sr=info.samplerate).fit()
+    seconds = info.frames / info.samplerate
+    bar = progress_bar(seconds, Path(args.input).name, args.quiet, seconds, unit="s")
     try:
-        # In place: the file's audio is ours, and one copy of a long file is enough.
-        y, analysis = eq.equalize(audio, return_analysis="mean", out=audio,
-                                  progress=bar.update if bar else None)
+        # In blocks, the output's spectrum measured as it is written (for the plot).
+        r = equalize_file(args.input, args.output, eq, analyze_output=bool(args.plot),
+                          progress=bar.update if bar else None)
     finally:
         if bar is not None:
             bar.close()
-    save_audio(args.output, y, sr, subtype=subtype)
+    analysis = r.analysis
     if args.plot:
-        # One more pass, for the output's spectrum (y itself is left as it is).
-        _, after = eq.equalize(y, factor=0.0, return_analysis="mean")
         save_plot(analysis, args.plot, f"{Path(args.input).name}: factor {args.factor:g}",
-                  after=after)
+                  after=r.output_analysis)
     if not args.quiet:
         gain = analysis.mean_gain_db
-        print(f"{args.input} -> {args.output}: {n_channels} ch, {n_samples / sr:.1f} s "
-              f"at {sr} Hz, factor {args.factor:g}; mean gain {gain.mean():.2f} dB, "
+        print(f"{args.input} -> {args.output}: {r.channels} ch, {r.duration:.1f} s "
+              f"at {r.rate} Hz, factor {args.factor:g}; mean gain {gain.mean():.2f} dB, "
               f"strongest {gain.min():.2f} dB")
     return 0
 

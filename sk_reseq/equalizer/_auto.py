@@ -9,6 +9,7 @@ from sklearn.utils._param_validation import HasMethods, Interval
 
 from .._validation import AudioValueError, check_audio, float_to_pcm
 from ..audio import resample
+from ._engine import _Recorder
 from ._resonance import ResonanceEqualizer
 
 __all__ = ["AutoEqualizer"]
@@ -75,6 +76,9 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         The factor curve of the last track processed: ``times`` (s, end of
         each window), ``raw`` (model output; NaN before the first full
         window) and ``factors`` (smoothed and clipped, as applied).
+    stream_analysis_ : Bunch
+        The equalizer's mean analysis of the last stream ended by
+        :meth:`flush` (see :attr:`ResonanceEqualizer.stream_analysis_`).
 
     Examples
     --------
@@ -328,9 +332,11 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
             x0 = self._check_track(block) if block.shape[1] else block
             n_channels = x0.shape[0]
             self._stream = Bunch(history=np.zeros((n_channels, 0), np.float32), offset=0,
-                                 total=0, raw=[], factors=[], state=None, ended=False)
+                                 total=0, raw=[], factors=[], state=None, ended=False,
+                                 recorder=_Recorder(keep_frames=False))
             self._stream.engine = self.equalizer_._engine(
-                n_channels, self._factor_at(self._stream.factors), None, np.float32)
+                n_channels, self._factor_at(self._stream.factors), self._stream.recorder,
+                np.float32)
             self._stream.pending = np.zeros((n_channels, self.equalizer_.hop_length_ - 1),
                                             np.float32)
         s = self._stream
@@ -380,6 +386,8 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         self.factors_ = Bunch(times=np.arange(len(self._stream.raw)) * self._hop_samples / self.sr,
                               raw=np.asarray(self._stream.raw),
                               factors=np.asarray(self._stream.factors))
+        self.stream_analysis_ = self.equalizer_._analysis_bunch(self._stream.recorder,
+                                                                self._stream.total)
         self.reset()
         return tail
 

@@ -86,6 +86,11 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
     ----------
     latency_ : int
         Delay in samples of :meth:`process_block`'s output (``n_fft - 1``).
+    stream_analysis_ : Bunch
+        The means over frames of the last stream ended by :meth:`flush`
+        (``mean_levels``, ``mean_smoothed``, ``mean_resonances``,
+        ``mean_gain_db``, ``band_centers``, ...; see :meth:`equalize` with
+        ``return_analysis="mean"``, which gives the same for the same audio).
     n_fft_ : int
     hop_length_ : int
     band_centers_ : np.ndarray [shape=(n_bands,)]
@@ -547,7 +552,11 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         if self._stream is None:
             n_fft, hop, _, _ = self._configure()
             factor_at = self._factor_function(self.factor, n_fft, hop)
-            self._stream = self._engine(block.shape[0], factor_at, None, np.float32)
+            # Means only: constant memory, and a few sums per frame beside its FFTs.
+            self._stream_recorder = _Recorder(keep_frames=False)
+            self._stream = self._engine(block.shape[0], factor_at, self._stream_recorder,
+                                        np.float32)
+            self._stream_samples = 0
             hop = self.hop_length_
             self._pending = np.zeros((block.shape[0], hop - 1), dtype=np.float32)
         elif block.shape[0] != self._stream.n_channels:
@@ -556,17 +565,22 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
                 f"{self._stream.n_channels}; call reset() to start a new stream."
             )
         produced = self._stream.push(block.astype(np.float32, copy=False))
+        self._stream_samples += block.shape[1]
         pending = np.concatenate([self._pending, produced], axis=1)
         m = block.shape[1]
         self._pending = pending[:, m:]
         return pending[:, :m]
 
     def flush(self):
-        """End the stream: return the last :attr:`latency_` samples and reset."""
+        """End the stream: return the last :attr:`latency_` samples and reset.
+
+        Also sets :attr:`stream_analysis_`, the stream's mean analysis.
+        """
         if getattr(self, "_stream", None) is None:
             return np.zeros((0, 0), dtype=np.float32)
-        n_channels = self._stream.n_channels
+        n_channels, n_samples = self._stream.n_channels, self._stream_samples
         tail = self.process_block(np.zeros((n_channels, self.latency_), dtype=np.float32))
+        self.stream_analysis_ = self._analysis_bunch(self._stream_recorder, n_samples)
         self.reset()
         return tail
 
