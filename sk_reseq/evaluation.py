@@ -19,7 +19,6 @@ from joblib import Parallel, delayed
 from scipy import stats
 from sklearn.base import clone
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval, validate_params
 
 from ._optional import import_optional
 from .audio import load_audio
@@ -33,6 +32,7 @@ from .datasets._panel import (
 )
 from .equalizer import AutoEqualizer
 from .spectral import cached_layout, random_peaking_filters
+from .utils._sklearn_compat import HasMethods, Interval, validate_params
 
 pd = import_optional("pandas", "sk_reseq.evaluation")
 

@@ -58,3 +58,18 @@ def test_imports_run_one_way():
             if target in LAYERS and target != own and LAYERS[target] > LAYERS[own]:
                 upward.append(f"{path.relative_to(PACKAGE)}:{line} imports {target}")
     assert not upward, "\n".join(upward)
+
+
+def test_sklearn_internals_are_imported_in_one_module():
+    # scikit-learn's private names move between releases: one file to fix.
+    offenders = []
+    for path in PACKAGE.rglob("*.py"):
+        if path.name == "_sklearn_compat.py":
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            if isinstance(node, ast.ImportFrom) and (node.module or "").startswith("sklearn"):
+                private = any(part.startswith("_") for part in node.module.split("."))
+                private |= any(alias.name.startswith("_") for alias in node.names)
+                if private:
+                    offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
+    assert not offenders, offenders

@@ -53,7 +53,8 @@ def run(args):
         result = evaluate_auto_equalizer(music, model, n_resonances=args.resonances,
                                          duration=args.duration,
                                          min_duration=args.min_duration, random_state=args.seed,
-                                         n_jobs=args.jobs, progress=None if bar is None else bar.update)
+                                         n_jobs=args.jobs,
+                                         progress=None if bar is None else bar.update)
     finally:
         if bar is not None:
             bar.close()

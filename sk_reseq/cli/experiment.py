@@ -28,8 +28,9 @@ def register(subparsers):
                    help="quick (minutes on 2 CPU cores), paper (the paper's sizes; hours) or tiny "
                         "(smoke test); default: quick")
     p.add_argument("--data", default="simulated",
-                   help="'simulated' (a synthetic listening test of the config's size; the default) or "
-                        "a folder of audio files with ratings.csv (columns track, rater, rating)")
+                   help="'simulated' (a synthetic listening test of the config's size; the "
+                        "default) or a folder of audio files with ratings.csv (columns track, "
+                        "rater, rating)")
     p.add_argument("--out", required=True, metavar="OUT", help="output folder")
     p.add_argument("--restart", action="store_true",
                    help="discard the finished steps in OUT/state and start afresh")

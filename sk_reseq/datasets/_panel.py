@@ -15,10 +15,10 @@ from joblib import Parallel, delayed
 from scipy import signal
 from scipy.signal import get_window
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils._param_validation import Interval, validate_params
 
 from .._optional import import_optional
 from ..spectral import peaking_sos, power_spectrum, random_peaking_filters
+from ..utils._sklearn_compat import Interval, validate_params
 from ._folders import list_audio_files
 from ._synthetic import _make_track, _track_seeds
 

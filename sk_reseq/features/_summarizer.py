@@ -6,11 +6,11 @@ from numbers import Integral
 import numpy as np
 import scipy.sparse as sp
 from joblib import Parallel, delayed, effective_n_jobs
-from sklearn.base import BaseEstimator, TransformerMixin, _fit_context
+from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import gen_even_slices
-from sklearn.utils._param_validation import Interval
 
 from .._validation import AudioValueError, check_windows
+from ..utils._sklearn_compat import Interval, fit_context
 from ._descriptors import (
     DESCRIPTOR_NAMES,
     FLUX_INDEX,
@@ -194,7 +194,7 @@ class FeatureSummarizer(TransformerMixin, BaseEstimator):
             )
         return X
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, X, y=None):
         """Validate the parameters and the windows; nothing is learned.
 

@@ -11,10 +11,11 @@ from joblib import Parallel, delayed
 from sklearn.base import clone
 from sklearn.metrics import check_scoring
 from sklearn.pipeline import Pipeline
-from sklearn.utils import _safe_indexing, check_random_state, indexable
+from sklearn.utils import check_random_state, indexable
 
 from .._optional import import_optional
 from ..metrics import msbe_scorer
+from ..utils._sklearn_compat import safe_indexing
 
 pd = import_optional("pandas", "sk_reseq.model_selection")
 
@@ -61,12 +62,12 @@ def _fit_and_score(estimator, X, Y, groups, train, test, scorer, groups_key, see
     if seed is not None:
         est.set_params(**_seed_params(est, seed))
     fit_params = {groups_key: groups[train]} if groups_key else {}
-    X_train, Y_train = _safe_indexing(X, train), _safe_indexing(Y, train)
+    X_train, Y_train = safe_indexing(X, train), safe_indexing(Y, train)
     start = time.perf_counter()
     est.fit(X_train, Y_train, **fit_params)
     fit_time = time.perf_counter() - start
     start = time.perf_counter()
-    score = scorer(est, _safe_indexing(X, test), _safe_indexing(Y, test))
+    score = scorer(est, safe_indexing(X, test), safe_indexing(Y, test))
     score_time = time.perf_counter() - start
     return float(score), fit_time, score_time
 

@@ -15,7 +15,8 @@ import numbers
 import numpy as np
 from sklearn.model_selection import GroupKFold
 from sklearn.utils import Bunch, check_random_state
-from sklearn.utils.metadata_routing import _MetadataRequester
+
+from ..utils._sklearn_compat import MetadataRequester
 
 __all__ = ["HPOSplit", "RepeatedGroupKFold", "hpo_partitions"]
 
@@ -122,7 +123,7 @@ def hpo_partitions(groups, *, n_partitions=2, n_test=10, n_valid=10, n_test_wind
     return partitions
 
 
-class HPOSplit(_MetadataRequester):
+class HPOSplit(MetadataRequester):
     """Cross-validator of the paper's hyper-parameter search partitions.
 
     Yields one ``(train, test)`` split per partition of
@@ -226,7 +227,7 @@ class HPOSplit(_MetadataRequester):
         return _repr(self, ["n_partitions", "n_test", "n_valid", "n_test_windows", "random_state"])
 
 
-class RepeatedGroupKFold(_MetadataRequester):
+class RepeatedGroupKFold(MetadataRequester):
     """Group K-fold repeated ``n_repeats`` times with different shuffles.
 
     Each repeat is a ``sklearn.model_selection.GroupKFold(n_splits,

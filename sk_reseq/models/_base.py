@@ -22,11 +22,11 @@ from sklearn.exceptions import DataConversionWarning
 from sklearn.metrics import r2_score
 from sklearn.model_selection import GroupShuffleSplit
 from sklearn.utils import check_array, check_random_state
-from sklearn.utils._param_validation import Interval, StrOptions
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_ratings
 from ..metrics import msbe
+from ..utils._sklearn_compat import Interval, StrOptions
 
 logger = logging.getLogger(__name__)
 

@@ -3,9 +3,9 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 
 from .._validation import AudioValueError, check_windows
+from ..utils._sklearn_compat import Interval
 from ._base import BaseNetRegressor
 from ._ffn import _positive_int_tuple
 from ._modules import DRNModule, dilation_schedule, receptive_field, tiered_sizes

@@ -3,9 +3,9 @@
 from numbers import Integral
 
 import numpy as np
-from sklearn.utils._param_validation import Interval
 from sklearn.utils.validation import validate_data
 
+from ..utils._sklearn_compat import Interval
 from ._base import BaseNetRegressor
 from ._modules import FFNModule, tiered_sizes
 

@@ -6,10 +6,10 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin, clone
 from sklearn.linear_model import Ridge
 from sklearn.utils import get_tags
-from sklearn.utils._param_validation import HasMethods, Interval
-from sklearn.utils.validation import _num_samples, check_is_fitted
+from sklearn.utils.validation import check_is_fitted
 
 from ..metrics import rating_bounds
+from ..utils._sklearn_compat import HasMethods, Interval, num_samples
 from ._base import RatingScoreMixin, check_targets
 
 __all__ = ["RatingTargetRegressor"]
@@ -89,7 +89,7 @@ class RatingTargetRegressor(RatingScoreMixin, RegressorMixin, BaseEstimator):
         self._validate_params()
         if self.low > self.high:
             raise ValueError(f"low must be at most high; got low={self.low}, high={self.high}.")
-        n = _num_samples(X)
+        n = num_samples(X)
         y = check_targets(y, n_samples=n, bounded=False)
         if y.ndim == 2:
             lower, upper = rating_bounds(y, self.low, self.high)

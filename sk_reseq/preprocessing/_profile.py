@@ -11,7 +11,6 @@ from sklearn.neural_network import MLPRegressor
 from sklearn.pipeline import make_pipeline
 from sklearn.preprocessing import StandardScaler
 from sklearn.utils import check_random_state
-from sklearn.utils._param_validation import HasMethods, Interval
 from sklearn.utils.validation import check_is_fitted
 
 from .._validation import check_windows
@@ -24,6 +23,7 @@ from ..spectral import (
     resonances,
     smooth_bands,
 )
+from ..utils._sklearn_compat import HasMethods, Interval
 from ._spectrum import frame_band_power
 
 __all__ = ["ResonanceProfile"]

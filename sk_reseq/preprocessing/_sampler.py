@@ -14,11 +14,11 @@ from numbers import Integral, Real
 
 import numpy as np
 from scipy import sparse
-from sklearn.base import BaseEstimator, _fit_context
+from sklearn.base import BaseEstimator
 from sklearn.utils import check_array, check_random_state
-from sklearn.utils._param_validation import Interval
 
 from .._validation import AudioValueError, check_audio
+from ..utils._sklearn_compat import Interval, fit_context
 
 __all__ = ["WindowSampler"]
 
@@ -212,7 +212,7 @@ class WindowSampler(BaseEstimator):
 
     # -- public API -------------------------------------------------------------
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit(self, tracks, Y=None):
         """Check the tracks and set ``n_channels_`` and ``n_samples_``.
 
@@ -240,7 +240,7 @@ class WindowSampler(BaseEstimator):
             self._check_length(track, self.n_samples_, f"tracks[{i}]")
             self._conform(track[:, :1], self.n_channels_, f"tracks[{i}]")
 
-    @_fit_context(prefer_skip_nested_validation=True)
+    @fit_context(prefer_skip_nested_validation=True)
     def fit_resample(self, tracks, Y):
         """Draw ``n_windows`` windows per track and repeat ``Y`` per window.
 

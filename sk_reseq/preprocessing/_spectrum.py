@@ -5,8 +5,7 @@ from numbers import Integral, Real
 import numpy as np
 from scipy.signal import get_window
 from sklearn.base import BaseEstimator, TransformerMixin
-from sklearn.utils._param_validation import Interval, StrOptions
-from sklearn.utils.validation import _check_feature_names_in, check_is_fitted, validate_data
+from sklearn.utils.validation import check_is_fitted, validate_data
 
 from .._validation import check_windows
 from ..spectral import (
@@ -17,6 +16,7 @@ from ..spectral import (
     resonances,
     smooth_bands,
 )
+from ..utils._sklearn_compat import Interval, StrOptions, check_feature_names_in
 
 __all__ = ["ELCSpectrum", "ResonanceDetector", "frame_band_power"]
 
@@ -283,5 +283,5 @@ class ResonanceDetector(TransformerMixin, BaseEstimator):
     def get_feature_names_out(self, input_features=None):
         """``resonance_<band>`` for each input band name."""
         check_is_fitted(self)
-        names = _check_feature_names_in(self, input_features)
+        names = check_feature_names_in(self, input_features)
         return np.asarray([f"resonance_{n.removeprefix('elc_')}" for n in names], dtype=object)
