@@ -23,13 +23,8 @@ from sklearn.utils import Bunch, check_random_state
 from ._optional import import_optional
 from .audio import load_audio
 from .datasets._folders import list_audio_files
-from .datasets._panel import (
-    FACTOR_STEPS,
-    _band_distance,
-    _frame_power,
-    _inject_and_align,
-    _oracle_distances,
-)
+from .datasets._oracle import FACTOR_STEPS, _band_distance, _frame_power, _oracle_distances
+from .datasets._resonances import _inject_and_align
 from .equalizer import AutoEqualizer
 from .spectral import cached_layout, random_peaking_filters
 from .utils._sklearn_compat import HasMethods, Interval, validate_params

@@ -11,7 +11,8 @@ from sk_reseq.datasets import (
     make_listening_test,
     make_synthetic_music,
 )
-from sk_reseq.datasets._panel import _band_distance, _frame_power, _inject
+from sk_reseq.datasets._oracle import _band_distance, _frame_power
+from sk_reseq.datasets._resonances import _inject
 from sk_reseq.equalizer import ResonanceEqualizer
 from sk_reseq.spectral import peaking_sos
 from sk_reseq.stats import rater_correlations, rater_summary

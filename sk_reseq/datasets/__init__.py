@@ -2,8 +2,10 @@
 
 from ._folders import list_audio_files, load_audio_folder
 from ._load import load_panel
-from ._panel import FACTOR_STEPS, add_resonances, make_listening_test
+from ._oracle import FACTOR_STEPS
+from ._panel import make_listening_test
 from ._ratings import align_ratings, load_ratings, save_ratings
+from ._resonances import add_resonances
 from ._synthetic import make_synthetic_music
 
 __all__ = [

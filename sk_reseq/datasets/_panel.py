@@ -12,54 +12,21 @@ from numbers import Integral, Real
 
 import numpy as np
 from joblib import Parallel, delayed
-from scipy import signal
-from scipy.signal import get_window
 from sklearn.utils import Bunch, check_random_state
 
 from .._optional import import_optional
-from ..spectral import peaking_sos, power_spectrum, random_peaking_filters
 from ..utils._sklearn_compat import Interval, validate_params
 from ._folders import list_audio_files
+from ._oracle import FACTOR_STEPS, _oracle_distances
+from ._raters import _rater_profiles, _simulate_ratings
+from ._resonances import _draw_resonances, _inject_and_align
 from ._synthetic import _make_track, _track_seeds
 
 pd = import_optional("pandas", "sk_reseq.datasets")
 
-__all__ = ["make_listening_test", "add_resonances", "FACTOR_STEPS"]
+__all__ = ["make_listening_test"]
 
 logger = logging.getLogger(__name__)
-
-#: The 17 attenuation factors a rater could choose from: 0, 1/16, ..., 1.
-FACTOR_STEPS = np.arange(17) / 16
-
-_TARGET_RMS_DB = -20.0
-
-# Rater profiles modelled on the paper's Table 1 (s01 ... s15): bias and
-# scale of the rater's response to the oracle factor, noise standard
-# deviation, probability of answering 0.0 regardless of the track, and
-# number of declined tracks per 150. s01 and s15 are prone to 0.0, s07
-# prefers strong attenuation, s13 declines often and agrees least.
-_PROFILES = pd.DataFrame(
-    [
-        # bias, scale, noise, zero_prob, declines (fitted to Table 1's counts
-        # of 0.0 and medians on the simulated oracle distribution)
-        (-0.11, 0.45, 0.14, 0.08, 1),
-        (0.02, 0.45, 0.10, 0.00, 0),
-        (-0.045, 0.45, 0.10, 0.00, 2),
-        (0.08, 0.45, 0.10, 0.00, 2),
-        (-0.015, 0.45, 0.10, 0.00, 4),
-        (-0.045, 0.45, 0.10, 0.00, 0),
-        (0.3, 0.45, 0.11, 0.02, 0),
-        (0.14, 0.45, 0.10, 0.04, 8),
-        (0.08, 0.45, 0.10, 0.00, 0),
-        (0.02, 0.45, 0.10, 0.00, 1),
-        (0.08, 0.45, 0.10, 0.00, 1),
-        (0.02, 0.45, 0.10, 0.00, 2),
-        (0.14, 0.45, 0.24, 0.00, 21),
-        (0.08, 0.45, 0.10, 0.00, 0),
-        (0.1, 0.45, 0.24, 0.28, 0),
-    ],
-    columns=["bias", "scale", "noise", "zero_prob", "declines_per_150"],
-)
 
 DESCR = """\
 Simulated listening test (synthetic)
@@ -89,154 +56,7 @@ splits), n_resonances, clean (only with return_clean=True).
 """
 
 
-# -- resonance injection -------------------------------------------------------
-
-
-def _inject(audio, table, sr, inverse=False):
-    """Apply (or undo, ``inverse=True``) the peaking filters of ``table``."""
-    if len(table) == 0:
-        return audio.astype(np.float64)
-    sign = -1.0 if inverse else 1.0
-    sos = np.stack(
-        [peaking_sos(c, q, sign * g, sr)
-         for c, q, g in table[["center_hz", "q", "gain_db"]].to_numpy()]
-    )
-    return signal.sosfilt(sos, audio.astype(np.float64), axis=-1)
-
-
-def add_resonances(audio, resonances, sr, *, inverse=False):
-    """Inject resonances into audio as peaking filters (or remove them).
-
-    The filters of the simulated listening test (:func:`make_listening_test`):
-    RBJ audio-EQ-cookbook peaking biquads, applied one after the other.
-
-    Parameters
-    ----------
-    audio : np.ndarray [shape=(channels, samples) or (samples,)]
-        Float or integer PCM audio; it is not modified.
-    resonances : DataFrame or sequence of (center_hz, q, gain_db)
-        One filter per row; a DataFrame needs the columns ``center_hz``,
-        ``q`` and ``gain_db`` (as ``make_listening_test(...).resonances``).
-    sr : float
-        Sample rate in Hz; every centre must lie below ``sr / 2``.
-    inverse : bool, default=False
-        Apply the inverse filters (``-gain_db``), which undo the injection
-        exactly up to rounding.
-
-    Returns
-    -------
-    audio : np.ndarray [shape=(channels, samples)], float32
-
-    Examples
-    --------
-    >>> import numpy as np
-    >>> from sk_reseq.datasets import add_resonances
-    >>> x = np.random.default_rng(0).standard_normal((2, 4410)).astype(np.float32)
-    >>> y = add_resonances(x, [(1000.0, 8.0, 12.0)], sr=44100)
-    >>> y.shape, y.dtype
-    ((2, 4410), dtype('float32'))
-    >>> bool(np.allclose(add_resonances(y, [(1000.0, 8.0, 12.0)], 44100, inverse=True), x,
-    ...                  atol=1e-5))
-    True
-    """
-    from .._validation import check_audio
-
-    x = check_audio(audio, name="audio")
-    columns = ["center_hz", "q", "gain_db"]
-    if isinstance(resonances, pd.DataFrame):
-        missing = sorted(set(columns) - set(resonances.columns))
-        if missing:
-            raise ValueError(f"resonances lacks the columns {missing}; it needs {columns}.")
-        table = resonances[columns]
-    else:
-        rows = np.asarray(resonances, dtype=np.float64)
-        if rows.size == 0:
-            rows = rows.reshape(0, 3)
-        if rows.ndim != 2 or rows.shape[1] != 3:
-            raise ValueError(
-                f"resonances must be rows of (center_hz, q, gain_db); got shape {rows.shape}."
-            )
-        table = pd.DataFrame(rows, columns=columns)
-    values = table.to_numpy(dtype=np.float64)
-    if not np.all(np.isfinite(values)):
-        raise ValueError("resonances must be finite numbers (center_hz, q, gain_db).")
-    bad = (values[:, 0] <= 0) | (values[:, 0] >= sr / 2) | (values[:, 1] <= 0)
-    if bad.any():
-        row = tuple(values[np.argmax(bad)])
-        raise ValueError(
-            f"resonance {row} is invalid: center_hz must lie in (0, sr/2 = {sr / 2:g}) and q "
-            f"must be positive."
-        )
-    return _inject(x, table, sr, inverse=inverse).astype(np.float32)
-
-
-def _draw_resonances(rng, sr):
-    """0-4 of the panel's random peaking filters, as a table."""
-    return pd.DataFrame(random_peaking_filters(rng, rng.integers(0, 5), sr),
-                        columns=["center_hz", "q", "gain_db"])
-
-
-# -- the oracle ------------------------------------------------------------------
-
-
-def _band_distance(levels, reference):
-    """Mean over frames and bands of the squared dB difference.
-
-    ``levels`` may carry leading axes (one per candidate factor); the last
-    two are (frames, bands).
-    """
-    return np.mean((levels - reference) ** 2, axis=(-2, -1))
-
-
-def _frame_power(equalizer, audio):
-    """Per-frame power spectra, summed over channels, in the equalizer's framing.
-
-    The same frames as ``equalizer.analyze(audio).power`` (checked in the
-    tests) without running its detector, which the clean excerpt does not need.
-    """
-    n_fft, hop = equalizer.n_fft_, equalizer.hop_length_
-    n_frames = equalizer.n_frames(audio.shape[1])
-    # The equalizer's stream starts with n_fft - hop zeros and is padded at the end.
-    padded = np.zeros((audio.shape[0], (n_frames - 1) * hop + n_fft))
-    padded[:, n_fft - hop : n_fft - hop + audio.shape[1]] = audio
-    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[:, ::hop]
-    return power_spectrum(frames, get_window("hann", n_fft)).sum(axis=0)
-
-
-def _oracle_distances(equalizer, audio, clean, factors=FACTOR_STEPS):
-    """Distance to ``clean`` of ``audio`` equalized at each of ``factors`` (the 17 steps).
-
-    A factor may also be an array with one value per frame (a factor curve).
-
-    The equalizer is linear in the STFT domain: at factor ``f`` it scales
-    frame ``t``'s power spectrum by ``10 ** (-f * R[t] / 10)``, where ``R[t]``
-    is the frame's resonance curve interpolated to the DFT bins. The band
-    levels of every output therefore follow from one analysis of ``audio``
-    (per-frame power and resonances) without resynthesis.
-    """
-    analysis = equalizer.analyze(audio)
-    layout = analysis.layout
-    reference = layout.levels(_frame_power(equalizer, clean))
-    power = analysis.power
-    # Resonances in dB on the DFT bins (the interpolation is linear).
-    res_bins = (layout.interp @ analysis.resonances.astype(np.float64).T).T
-    log_atten = res_bins * (-np.log(10.0) / 10.0)
-    distances = np.empty(len(factors))
-    for k, factor in enumerate(factors):
-        factor = np.asarray(factor, dtype=np.float64)
-        factor = factor[:, None] if factor.ndim else factor  # a curve: one value per frame
-        distances[k] = _band_distance(layout.levels(power * np.exp(factor * log_atten)), reference)
-    return distances
-
-
-def _inject_and_align(x, table, sr):
-    """Inject ``table`` into ``x``, scale both to -20 dBFS RMS: ``(audio, clean)``."""
-    y = _inject(x, table, sr)
-    gain = 10 ** (_TARGET_RMS_DB / 20) / (np.sqrt(np.mean(y**2)) + 1e-12)
-    gain = min(gain, 0.99 / (np.abs(y).max() + 1e-12))
-    y = (gain * y).astype(np.float32)
-    x = (gain * np.asarray(x, dtype=np.float64)).astype(np.float32)
-    return y, x
+# -- one excerpt -----------------------------------------------------------------
 
 
 def _panel_track(x, table, sr, equalizer):
@@ -248,39 +68,6 @@ def _panel_track(x, table, sr, equalizer):
 def _synthetic_panel_track(seed, n_samples, table, sr, equalizer):
     return _panel_track(_make_track(n_samples, sr, np.random.default_rng(seed)), table, sr,
                         equalizer)
-
-
-# -- the raters --------------------------------------------------------------------
-
-
-def _rater_profiles(n_raters, rng):
-    """Paper-like profiles s01..s15 (cycled beyond 15), each slightly jittered."""
-    rows = _PROFILES.iloc[np.arange(n_raters) % len(_PROFILES)].reset_index(drop=True).copy()
-    rows["bias"] += rng.normal(0.0, 0.015, n_raters)
-    rows["noise"] *= rng.uniform(0.9, 1.1, n_raters)
-    return rows
-
-
-def _simulate_ratings(oracle, profiles, rng):
-    n_tracks = len(oracle)
-    n_raters = len(profiles)
-    p = profiles
-    latent = (
-        p["bias"].to_numpy() + p["scale"].to_numpy() * oracle[:, None]
-        + rng.normal(size=(n_tracks, n_raters)) * p["noise"].to_numpy()
-    )
-    ratings = np.round(np.clip(latent, 0.0, 1.0) * 16) / 16
-    ratings[rng.uniform(size=ratings.shape) < p["zero_prob"].to_numpy()] = 0.0
-    # Declines: a fixed share per rater, more likely on strongly resonant tracks.
-    weights = (0.5 + oracle) / (0.5 + oracle).sum()
-    for j, per_150 in enumerate(p["declines_per_150"].to_numpy()):
-        k = min(int(round(per_150 * n_tracks / 150)), n_tracks - 1)
-        if k:
-            ratings[rng.choice(n_tracks, size=k, replace=False, p=weights), j] = np.nan
-    # A track that every rater declined would have no target: restore one rating.
-    for i in np.flatnonzero(np.isnan(ratings).all(axis=1)):
-        ratings[i, rng.integers(n_raters)] = np.round(np.clip(oracle[i], 0, 1) * 16) / 16
-    return ratings
 
 
 # -- sources ------------------------------------------------------------------------
