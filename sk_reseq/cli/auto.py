@@ -5,7 +5,16 @@ from pathlib import Path
 from ..audio import audio_info
 from . import COMMANDS
 from ._batch import add_paths_and_batch_arguments, run_batch, single_paths
-from ._common import check_audio_output_path, check_figure_path, progress_bar, save_figure, use_agg
+from ._common import (
+    add_loudness_arguments,
+    check_audio_output_path,
+    check_figure_path,
+    check_loudness_arguments,
+    equalize_with_levels,
+    progress_bar,
+    save_figure,
+    use_agg,
+)
 
 
 def register(subparsers):
@@ -30,15 +39,17 @@ def register(subparsers):
     p.add_argument("--report", metavar="REPORT.png",
                    help="plot the factor and the gain over time, the spectra of IN and OUT "
                         "and what changed")
+    add_loudness_arguments(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=run)
 
 
 def run(args):
-    from ..equalizer import AutoEqualizer, equalize_file
+    from ..equalizer import AutoEqualizer
     from ..persistence import load_model
 
     single = single_paths(args, "--report" if args.report else None)
+    check_loudness_arguments(args, batch=single is None)
     if single is None:
         model = load_model(args.model, trusted=args.trust) if args.model else None
         return run_batch(args, AutoEqualizer(model, hop=args.hop, smoothing=args.smoothing))
@@ -55,8 +66,9 @@ def run(args):
     try:
         # In blocks; the run's analysis (the input's levels, the gains applied) and,
         # for the report, the output's spectrum measured as it is written.
-        r = equalize_file(args.input, args.output, auto, analyze_output=bool(args.report),
-                          progress=bar.update if bar else None)
+        r, levels = equalize_with_levels(args.input, args.output, auto, args,
+                                         analyze_output=bool(args.report),
+                                         progress=None if bar is None else bar.update)
     finally:
         if bar is not None:
             bar.close()
@@ -70,5 +82,5 @@ def run(args):
     if not args.quiet:
         print(f"{args.input} -> {args.output}: {seconds:.1f} s at {sr} Hz; factor "
               f"mean {curve.factors.mean():.2f}, range {curve.factors.min():.2f}-"
-              f"{curve.factors.max():.2f}")
+              f"{curve.factors.max():.2f}; {levels}")
     return 0

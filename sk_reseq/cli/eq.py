@@ -3,10 +3,19 @@
 from pathlib import Path
 
 from ..audio import audio_info
-from ..equalizer import ResonanceEqualizer, equalize_file
+from ..equalizer import ResonanceEqualizer
 from . import COMMANDS
 from ._batch import add_paths_and_batch_arguments, run_batch, single_paths
-from ._common import check_audio_output_path, check_figure_path, progress_bar, save_figure, use_agg
+from ._common import (
+    add_loudness_arguments,
+    check_audio_output_path,
+    check_figure_path,
+    check_loudness_arguments,
+    equalize_with_levels,
+    progress_bar,
+    save_figure,
+    use_agg,
+)
 
 
 def register(subparsers):
@@ -33,6 +42,7 @@ def register(subparsers):
     p.add_argument("--delta", action="store_true", help="write what is removed instead")
     p.add_argument("--plot", metavar="FILE.png",
                    help="draw the spectra of IN and OUT, what changed and the gain over time")
+    add_loudness_arguments(p)
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=run)
 
@@ -44,6 +54,7 @@ def run(args):
         output="delta" if args.delta else "equalized",
     )
     single = single_paths(args, "--plot" if args.plot else None)
+    check_loudness_arguments(args, batch=single is None)
     if single is None:
         return run_batch(args, eq)
     args.input, args.output = single
@@ -58,8 +69,9 @@ def run(args):
     bar = progress_bar(seconds, Path(args.input).name, args.quiet, seconds, unit="s")
     try:
         # In blocks, the output's spectrum measured as it is written (for the plot).
-        r = equalize_file(args.input, args.output, eq, analyze_output=bool(args.plot),
-                          progress=bar.update if bar else None)
+        r, levels = equalize_with_levels(args.input, args.output, eq, args,
+                                         analyze_output=bool(args.plot),
+                                         progress=None if bar is None else bar.update)
     finally:
         if bar is not None:
             bar.close()
@@ -68,10 +80,8 @@ def run(args):
         save_plot(analysis, args.plot, f"{Path(args.input).name}: factor {args.factor:g}",
                   after=r.output_analysis)
     if not args.quiet:
-        gain = analysis.mean_gain_db
         print(f"{args.input} -> {args.output}: {r.channels} ch, {r.duration:.1f} s "
-              f"at {r.rate} Hz, factor {args.factor:g}; mean gain {gain.mean():.2f} dB, "
-              f"strongest {gain.min():.2f} dB")
+              f"at {r.rate} Hz, factor {args.factor:g}; {levels}")
     return 0
 
 

@@ -9,8 +9,9 @@ from sklearn.utils._param_validation import HasMethods, Interval
 
 from .._validation import AudioValueError, check_audio, float_to_pcm
 from ..audio import resample
+from ..loudness import integrated_loudness
 from ._engine import _Recorder
-from ._resonance import ResonanceEqualizer
+from ._resonance import _STREAM_MATCH_ERROR, ResonanceEqualizer
 
 __all__ = ["AutoEqualizer"]
 
@@ -58,10 +59,17 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
     sr : float, default=44100
         Sample rate of the audio to equalize.
     equalizer : ResonanceEqualizer, default=None
-        Equalizer settings to use (its ``factor`` and ``sr`` are replaced);
-        None means ``ResonanceEqualizer()``.
+        Equalizer settings to use (its ``factor``, ``sr`` and
+        ``match_loudness`` are replaced); None means ``ResonanceEqualizer()``.
     batch_size : int, default=64
         Windows per ``model.predict`` call offline.
+    match_loudness : bool, default=False
+        Offline, bring each output track's ITU-R BS.1770 integrated loudness
+        to the input's with one gain, as
+        :class:`ResonanceEqualizer`'s ``match_loudness`` does (peaks may then
+        exceed full scale). The factors are predicted from the input, so the
+        gain does not change them. :meth:`process_block` refuses it (a
+        ValueError): a stream's integrated loudness is known only at its end.
 
     Attributes
     ----------
@@ -105,10 +113,12 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         "sr": [Interval(Real, 0, None, closed="neither")],
         "equalizer": [HasMethods(["process_block"]), None],
         "batch_size": [Interval(Integral, 1, None, closed="left")],
+        "match_loudness": ["boolean"],
     }
 
     def __init__(self, model=None, *, hop=0.5, smoothing=3.0, factor_range=(0.0, 1.0),
-                 window=None, model_sr=22050, sr=44100, equalizer=None, batch_size=64):
+                 window=None, model_sr=22050, sr=44100, equalizer=None, batch_size=64,
+                 match_loudness=False):
         self.model = model
         self.hop = hop
         self.smoothing = smoothing
@@ -118,6 +128,7 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         self.sr = sr
         self.equalizer = equalizer
         self.batch_size = batch_size
+        self.match_loudness = match_loudness
 
     def fit(self, X=None, y=None):
         """Check the settings and load the model (the model is not trained here).
@@ -138,6 +149,8 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
                 f"{self.factor_range!r}."
             )
         base = ResonanceEqualizer() if self.equalizer is None else clone(self.equalizer)
+        if "match_loudness" in base.get_params():  # applied here, to the whole output
+            base.set_params(match_loudness=False)
         self.equalizer_ = base.set_params(factor=0.0, sr=self.sr).fit()
         self.latency_ = self.equalizer_.latency_
         self._hop_samples = max(1, int(round(self.hop * self.sr)))
@@ -303,10 +316,12 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
                 raise ValueError("return_analysis needs a single track, not a batch.")
             return np.stack([self.equalize(clip, progress=progress) for clip in original])
         x = self._check_track(X)
+        target = integrated_loudness(x, self.sr) if self.match_loudness else None
         curve = self.predict_factors(x, progress=progress)
         self.factors_ = curve
         y = self.equalizer_._process_track(x, self._factor_at(curve.factors), recorder,
                                            progress=progress)
+        gain_db = self.equalizer_._match_loudness(y, target)
         if np.issubdtype(original.dtype, np.integer):
             y = float_to_pcm(y, original.dtype)
         elif original.dtype == np.float64:
@@ -314,7 +329,8 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         y = y[0] if original.ndim == 1 else y
         if not return_analysis:
             return y
-        return y, self.equalizer_._analysis_bunch(recorder, x.shape[1])
+        return y, Bunch(**self.equalizer_._analysis_bunch(recorder, x.shape[1]),
+                        loudness_gain_db=gain_db)
 
     # -- streaming -----------------------------------------------------
 
@@ -323,8 +339,11 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
 
         The output equals :meth:`transform`'s delayed by :attr:`latency_`
         samples; the factors are predicted as the audio arrives.
+        ``match_loudness`` is refused here (see the parameter).
         """
         self._ensure_fitted()
+        if self.match_loudness:
+            raise ValueError(_STREAM_MATCH_ERROR)
         block = np.asarray(block, dtype=np.float32)
         if block.ndim == 1:
             block = block[None, :]

@@ -8,10 +8,17 @@ from sklearn.utils import Bunch
 from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._validation import AudioValueError, check_audio, check_factor, float_to_pcm
+from ..loudness import integrated_loudness, loudness_gain
 from ..spectral import N_BANDS, cached_layout, default_n_fft
 from ._engine import STFTEqualizerEngine, _Recorder
 
 __all__ = ["ResonanceEqualizer"]
+
+# process_block refuses match_loudness (both equalizers say so alike).
+_STREAM_MATCH_ERROR = (
+    "match_loudness=True needs the integrated loudness of the whole track, which a stream "
+    "knows only at its end: equalize the whole track with equalize() or transform(), or "
+    "stream with match_loudness=False (and a fixed gain).")
 
 # Offline processing pushes this many hops per engine call: large enough to
 # amortise Python overhead, small enough to bound the temporary buffers.
@@ -81,6 +88,17 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         Dry/wet proportion: ``mix * equalized + (1 - mix) * input``.
     output : {"equalized", "delta"}, default="equalized"
         ``"delta"`` returns what the equalizer removes, ``input - equalized``.
+    match_loudness : bool, default=False
+        Offline (:meth:`equalize`, :meth:`transform`), scale each output
+        track by one gain so that its ITU-R BS.1770 integrated loudness
+        equals the input's (:func:`sk_reseq.loudness.integrated_loudness`;
+        1 to 5 channels). Attenuating resonances lowers the loudness, and a
+        quieter version tends to be judged worse. The gain may lift peaks
+        above full scale: integer PCM output is then clipped, float output
+        is not (see :func:`sk_reseq.loudness.true_peak`). The streaming
+        :meth:`process_block` refuses it with a ValueError: a stream's
+        integrated loudness is known only at its end. Not with
+        ``output="delta"``.
 
     Attributes
     ----------
@@ -141,6 +159,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         "link_channels": ["boolean"],
         "mix": [Interval(Real, 0, 1, closed="both")],
         "output": [StrOptions({"equalized", "delta"})],
+        "match_loudness": ["boolean"],
     }
 
     def __init__(
@@ -163,6 +182,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         link_channels=True,
         mix=1.0,
         output="equalized",
+        match_loudness=False,
     ):
         self.factor = factor
         self.factor_rate = factor_rate
@@ -181,6 +201,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         self.link_channels = link_channels
         self.mix = mix
         self.output = output
+        self.match_loudness = match_loudness
 
     # -- configuration -------------------------------------------------
 
@@ -188,6 +209,9 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         """Validate parameters and derive the framing (cheap, cached layout)."""
         self._validate_params()
         check_factor(self.factor)
+        if self.match_loudness and self.output == "delta":
+            raise ValueError("match_loudness=True matches the equalized output to the input; "
+                             "it does not apply to output='delta' (what is removed).")
         n_fft = default_n_fft(self.sr) if self.n_fft is None else int(self.n_fft)
         hop = n_fft // 4 if self.hop_length is None else int(self.hop_length)
         if hop > n_fft or n_fft % hop:
@@ -367,8 +391,10 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
             ``power`` (the frames' power spectra, summed over linked
             channels), their means over frames (``mean_levels``, ...),
             ``times`` (frame centres, s), ``band_centers``, ``layout`` and
-            ``phon``. Only for a single track. ``"mean"`` keeps only the
-            means, in constant memory (for long files). Both keep the gain
+            ``phon``, and ``loudness_gain_db`` (the gain ``match_loudness``
+            applied, not in ``gain_db``; 0 without it). Only for a single
+            track. ``"mean"`` keeps only the means, in constant memory (for
+            long files). Both keep the gain
             over time in bounded memory: ``gain_map_db`` (columns, [channels,]
             bands), runs of consecutive frames averaged in dB into at most
             2048 columns (one frame per column for shorter tracks), and
@@ -408,13 +434,30 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
             if return_analysis:
                 raise ValueError("return_analysis=True needs a single track, not a batch.")
             y = np.stack([self._process_track(clip, factor_at) for clip in x])
+            for clip, out_clip in zip(x, y):
+                self._match_loudness(out_clip, self._loudness_target(clip))
             return self._restore(y, dtype, squeeze)
         recorder = self._recorder(return_analysis)
-        y = self._restore(self._process_track(x, factor_at, recorder, progress, out), dtype,
-                          squeeze)
+        target = self._loudness_target(x)  # before out (which may be X) is written
+        y = self._process_track(x, factor_at, recorder, progress, out)
+        gain_db = self._match_loudness(y, target)
+        y = self._restore(y, dtype, squeeze)
         if not return_analysis:
             return y
-        return y, self._analysis_bunch(recorder, x.shape[1])
+        return y, Bunch(**self._analysis_bunch(recorder, x.shape[1]), loudness_gain_db=gain_db)
+
+    def _loudness_target(self, x):
+        """The integrated loudness of float track ``x`` if ``match_loudness``, else None."""
+        return integrated_loudness(x, self.sr) if self.match_loudness else None
+
+    def _match_loudness(self, y, target):
+        """Scale float track ``y`` in place to loudness ``target``; return the gain in dB."""
+        if target is None:
+            return 0.0
+        gain_db = loudness_gain(integrated_loudness(y, self.sr), target)
+        if gain_db:
+            y *= y.dtype.type(10.0 ** (gain_db / 20.0))
+        return gain_db
 
     @staticmethod
     def _recorder(return_analysis):
@@ -513,7 +556,8 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         """Equalize the next block of a stream; returns as many samples.
 
         The output is the offline output delayed by :attr:`latency_`
-        samples (``n_fft - 1``), whatever the block sizes. A time-varying
+        samples (``n_fft - 1``), whatever the block sizes, without
+        ``match_loudness`` (refused here: see the parameter). A time-varying
         ``factor`` is indexed by the stream's frame count. Call
         :meth:`reset` to start a new stream and :meth:`flush` at its end.
 
@@ -540,6 +584,8 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         """
         if not hasattr(self, "latency_"):
             self.fit()
+        if self.match_loudness:
+            raise ValueError(_STREAM_MATCH_ERROR)
         block = np.asarray(block)
         if block.ndim == 1:
             block = block[None, :]
