@@ -20,7 +20,13 @@ httpx = pytest.importorskip("httpx", reason="httpx (dev extra) is not installed"
 
 from sk_reseq.cli import build_parser, main  # noqa: E402
 from sk_reseq.datasets import load_ratings  # noqa: E402
-from sk_reseq.listen import DEFAULT_HOST, RatingStore, create_app, export_ratings  # noqa: E402
+from sk_reseq.listen import (  # noqa: E402
+    DEFAULT_HOST,
+    RatingStore,
+    create_app,
+    export_ratings,
+    start_step,
+)
 from test_listen_prepare import make_panel  # noqa: E402
 
 
@@ -225,6 +231,54 @@ def test_a_database_from_before_tokens_is_migrated_and_needs_a_new_token(panel, 
         assert main(["listen", "token", str(panel), "dave", "--db", str(db)]) == 0
         assert rate(client, "dave", "track2", 1.0, token).status_code == 403
     assert db_rows(db) == [("track0", "dave", 1.0, 1), ("track1", "dave", 0.25, 1)]
+    # The start step was added as a column: unknown (NULL) for the old answer.
+    assert db_start_steps(db) == {"track0": start_step("dave", "track0", 17), "track1": None}
+
+
+def db_start_steps(db):
+    with sqlite3.connect(db) as con:
+        return dict(con.execute("SELECT track, start_step FROM ratings"))
+
+
+def test_the_slider_starts_at_the_servers_random_step_stored_with_the_answer(client, server):
+    token = register(client, "grace")
+    state = client.get("/api/raters/grace", headers=bearer(token)).json()
+    starts = {}
+    while not state["done"]:
+        track = state["next"]["track"]
+        starts[track] = state["next"]["start"]
+        assert starts[track] == start_step("grace", track, 17)
+        # A reload shows the track as before.
+        again = client.get("/api/raters/grace", headers=bearer(token)).json()
+        assert again["next"]["start"] == starts[track]
+        answer = 0.5 if len(starts) % 2 else None  # declines keep their start too
+        state = rate(client, "grace", track, answer, token).json()["state"]
+    assert len(starts) == 4 and db_start_steps(server[1]) == starts
+    assert {r["track"]: r["start_step"] for r in RatingStore(server[1]).rows()} == starts
+
+
+def test_start_steps_cover_the_scale_and_differ_between_tracks_and_raters():
+    steps = np.array([[start_step(r, f"track{i}", 17) for i in range(400)] for r in ("a", "b")])
+    assert set(steps.ravel()) == set(range(17))
+    counts = np.bincount(steps.ravel(), minlength=17)
+    assert counts.min() > 800 / 17 / 3  # no step rare (uniform would give 47 each)
+    assert np.mean(steps[0] == steps[1]) < 0.2  # raters start differently on a track
+    with pytest.raises(ValueError, match="n_steps"):
+        start_step("a", "t", 0)
+
+
+def test_a_file_that_is_not_a_ratings_database_is_refused_clearly(panel, tmp_path):
+    text = tmp_path / "notes.sqlite"
+    text.write_text("not a database at all, but long enough to have a header " * 4)
+    with pytest.raises(ValueError, match="not a listening-test ratings database"):
+        RatingStore(text)
+    other = tmp_path / "other.sqlite"
+    with sqlite3.connect(other) as con:  # a database of something else, with a 'ratings' table
+        con.execute("CREATE TABLE ratings (movie TEXT, stars INTEGER)")
+    with pytest.raises(ValueError, match=r"lacks the column\(s\) \['created_at'"):
+        RatingStore(other)
+    with pytest.raises(ValueError, match="not a listening-test ratings database"):
+        create_app(panel, db_path=other)
 
 
 def test_token_command_refuses_unknown_raters_and_missing_databases(panel, tmp_path, capsys):

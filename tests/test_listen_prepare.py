@@ -1,19 +1,19 @@
-"""Panel preparation: loudness alignment, the 17 variants, resumability, bad input."""
+"""Panel preparation: loudness alignment and matching, the 17 variants, resumability, bad input."""
 
 import json
+from pathlib import Path
 
 import numpy as np
+import pyloudnorm  # a core dependency: an independent meter to check the panel with
 import pytest
 
-pytest.importorskip("pyloudnorm", reason="the `listen` extra (pyloudnorm) is not installed")
-
-import pyloudnorm  # noqa: E402
-
-from sk_reseq.audio import load_audio, save_audio  # noqa: E402
-from sk_reseq.cli import main  # noqa: E402
-from sk_reseq.listen import panel_factors, pink_noise_reference, prepare_panel  # noqa: E402
+from sk_reseq.audio import load_audio, save_audio
+from sk_reseq.cli import main
+from sk_reseq.listen import panel_factors, pink_noise_reference, prepare_panel
+from sk_reseq.loudness import integrated_loudness
 
 SR = 22050
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus"  # real music, if present
 
 
 def make_tracks(folder, n_tracks=3, seconds=2.0, sr=SR, seed=0):
@@ -62,12 +62,55 @@ def test_manifest_lists_17_decodable_variants_per_track(panel17):
             audio, sr = load_audio(panel17 / variant["file"])
             assert sr == SR and audio.shape == (2, track["frames"])
             assert track["duration"] == pytest.approx(track["frames"] / sr)
-        # The equalizer only attenuates: more attenuation, no louder.
-        levels = [v["loudness_lufs"] for v in track["variants"]]
-        assert levels[-1] < levels[0] - 0.5
-        assert max(np.diff(levels)) < 0.05
+        # Matched: the more attenuation, the more gain brings the variant back.
+        gains = [v["match_gain_db"] for v in track["variants"]]
+        assert gains[0] == pytest.approx(0.0, abs=0.1) and gains[-1] > 0.5
+        assert min(np.diff(gains)) > -0.05
     assert not [p for p in panel17.rglob("*") if p.name.startswith(".")], \
         "temporary files left behind"
+
+
+def decoded_loudness(panel, track):
+    """Integrated loudness of each of a track's variant files, decoded (LUFS)."""
+    return [integrated_loudness(*load_audio(panel / v["file"])) for v in track["variants"]]
+
+
+def test_variants_of_a_track_are_loudness_matched(panel17):
+    """Must hold: the 17 variants of a track lie within 0.5 LU of each other (decoded files)."""
+    manifest = json.loads((panel17 / "manifest.json").read_text())
+    assert manifest["match_loudness"] is True
+    for track in manifest["tracks"]:
+        levels = decoded_loudness(panel17, track)
+        assert max(levels) - min(levels) < 0.5, levels
+        assert np.mean(levels) == pytest.approx(-23.0, abs=0.5)
+        assert lufs(panel17 / track["variants"][-1]["file"]) == pytest.approx(levels[-1], abs=0.01)
+
+
+def test_without_matching_the_variants_keep_the_equalizers_loudness_drop(tmp_path):
+    panel = make_panel(tmp_path, n_tracks=1, n_steps=3, match_loudness=False)
+    track = json.loads((panel / "manifest.json").read_text())["tracks"][0]
+    levels = decoded_loudness(panel, track)
+    assert levels[-1] < levels[0] - 0.5  # the equalizer only attenuates
+    assert [v["match_gain_db"] for v in track["variants"]] == [0.0, 0.0, 0.0]
+    # A changed setting renders again (here: matching on).
+    again = prepare_panel(tmp_path / "src", panel, n_steps=3, noise_seconds=0.3,
+                          silence_seconds=0.1)
+    assert again["rendered"] == ["track0"]
+
+
+@pytest.mark.skipif(not CORPUS.is_dir(), reason="no real music in /work/shared/corpus")
+def test_variants_of_real_music_are_loudness_matched(tmp_path):
+    """Must hold on real music: 17 variants of a corpus excerpt within 0.5 LU of each other."""
+    source = sorted(CORPUS.glob("*.ogg"))[0]
+    src = tmp_path / "src"
+    src.mkdir()
+    (src / source.name).symlink_to(source)
+    manifest = prepare_panel(src, tmp_path / "panel", max_seconds=6.0, noise_seconds=0.3)
+    track = manifest["tracks"][0]
+    levels = decoded_loudness(tmp_path / "panel", track)
+    assert len(levels) == 17 and max(levels) - min(levels) < 0.5, levels
+    # What matching undoes: full attenuation makes real music audibly quieter.
+    assert track["variants"][-1]["match_gain_db"] > 1.0
 
 
 @pytest.mark.parametrize("target", [-23.0, -30.0])
@@ -207,6 +250,8 @@ def test_pink_noise_reference_is_pink_and_framed_by_silence():
     ({"noise_seconds": 0}, "noise_seconds"),
     ({"silence_seconds": -1}, "silence_seconds"),
     ({"equalizer_params": {"sr": 8000}}, "sr"),
+    ({"equalizer_params": {"match_loudness": False}}, "match_loudness"),
+    ({"match_loudness": "no"}, "match_loudness"),
 ])
 def test_bad_parameters_are_rejected_before_any_work(tmp_path, kwargs, message):
     src = make_tracks(tmp_path / "src", n_tracks=1, seconds=0.5)
@@ -250,6 +295,10 @@ def test_cli_prepare(tmp_path, capsys):
     assert len(list((tmp_path / "panel" / "audio" / "track1").glob("v*.flac"))) == 17
     assert main(argv) == 0
     assert "0 rendered, 2 already done" in capsys.readouterr().out
+    assert main(argv + ["--no-match-loudness"]) == 0  # another setting: rendered again
+    assert "2 rendered" in capsys.readouterr().out
+    manifest = json.loads((tmp_path / "panel" / "manifest.json").read_text())
+    assert manifest["match_loudness"] is False
     assert main(["listen", "prepare", str(tmp_path / "nowhere"), str(tmp_path / "p2")]) == 2
     assert "not a folder" in capsys.readouterr().err
 

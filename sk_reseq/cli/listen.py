@@ -6,7 +6,7 @@ from urllib.parse import urlencode
 
 from . import COMMANDS
 
-# sk_reseq.listen needs the `listen` extra (starlette, uvicorn, pyloudnorm): it is
+# sk_reseq.listen needs the `listen` extra (starlette, uvicorn, pandas): it is
 # imported inside the commands so that `sk-reseq --help` works without it.
 
 
@@ -16,15 +16,15 @@ def _prepare(args):
     manifest = prepare_panel(
         args.audio_dir, args.panel_dir, target_lufs=args.target_lufs,
         peak_ceiling_dbfs=args.peak_ceiling, codec=args.codec, quality=args.quality,
-        max_seconds=args.max_seconds, n_jobs=args.n_jobs,
+        max_seconds=args.max_seconds, n_jobs=args.n_jobs, match_loudness=args.match_loudness,
         noise_seconds=args.noise_seconds, silence_seconds=args.silence_seconds,
         progress=not args.quiet,
     )
     limited = [t["id"] for t in manifest["tracks"] if t["peak_limited"]]
     print(f"{len(manifest['tracks'])} tracks in {args.panel_dir} "
           f"({len(manifest['rendered'])} rendered, {len(manifest['skipped'])} already done); "
-          f"target {manifest['target_lufs']:g} LUFS, {len(manifest['factors'])} variants each, "
-          f"{manifest['codec']}.")
+          f"target {manifest['target_lufs']:g} LUFS, {len(manifest['factors'])} variants each"
+          f"{' (loudness-matched)' if manifest['match_loudness'] else ''}, {manifest['codec']}.")
     if limited:
         print(f"Peak guard lowered {len(limited)} track(s) below the target: {', '.join(limited)}")
     return 0
@@ -111,12 +111,17 @@ def register(subparsers):
     p = sub.add_parser("prepare", help="loudness-align tracks and render their 17 variants",
                        description="Loudness-align every audio file of AUDIO_DIR "
                                    "(ITU-R BS.1770), render it at the 17 attenuation factors "
-                                   "with the resonance equalizer and write PANEL_DIR "
-                                   "(resumable: finished tracks are skipped).")
+                                   "with the resonance equalizer, bring every variant back to "
+                                   "the track's loudness (unless --no-match-loudness) and write "
+                                   "PANEL_DIR (resumable: finished tracks are skipped).")
     p.add_argument("audio_dir", metavar="AUDIO_DIR")
     p.add_argument("panel_dir", metavar="PANEL_DIR")
     p.add_argument("--target-lufs", type=float, default=-23.0,
                    help="integrated loudness target in LUFS (default: -23, EBU R128)")
+    p.add_argument("--no-match-loudness", dest="match_loudness", action="store_false",
+                   help="keep the equalizer's loudness drop in the variants (default: every "
+                        "variant is brought to --target-lufs, so that they differ by their "
+                        "spectrum only and the louder one does not win)")
     p.add_argument("--peak-ceiling", type=float, default=-1.0,
                    help="highest sample peak in dBFS; louder tracks are lowered (default: -1)")
     p.add_argument("--codec", choices=["flac", "vorbis"], default="flac",

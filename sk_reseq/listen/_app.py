@@ -14,8 +14,11 @@ HTTP API (JSON bodies, ``Content-Type: application/json``; errors are
                                -> ``{"updated": bool, "state": ...}``
 ``GET  /audio/{path}``         a variant or the noise reference, only files the manifest lists
 
-A rater state holds the progress and the next track with its variant URLs;
-the browser (``static/app.js``) does the rest.
+A rater state holds the progress and the next track with its variant URLs
+and ``start``, the step at which the slider starts (:func:`start_step`, a
+random step per rater and track, stored with the answer); the browser
+(``static/app.js``) does the rest. The page shows no factor values, only a
+neutral scale (less - more attenuation).
 
 The rater's secret token, handed out once at registration, goes in an
 ``Authorization: Bearer TOKEN`` header: without it a rater endpoint answers
@@ -54,7 +57,7 @@ except ImportError as exc:  # pragma: no cover - depends on the installed extras
         "sk_reseq.listen needs the `listen` extra: pip install 'sk_reseq[listen]'"
     ) from exc
 
-from ._db import RatingStore, check_rater_id
+from ._db import RatingStore, check_rater_id, start_step
 from ._prepare import MANIFEST_NAME
 
 __all__ = ["create_app", "DEFAULT_HOST", "DEFAULT_PORT"]
@@ -212,6 +215,7 @@ class _Panel:
                 "track": track["id"],
                 "position": n_done + 1,
                 "duration": track["duration"],
+                "start": start_step(rater, track["id"], len(self.factors)),
                 "variants": [
                     {"factor": v["factor"], "url": "/" + v["file"]} for v in track["variants"]
                 ],
@@ -384,7 +388,9 @@ def create_app(panel_dir, *, db_path=None, session_size=50, allowed_hosts=None):
         rating = panel.check_rating(data["rating"])
         if track not in panel.tracks:
             raise HTTPException(404, f"unknown track {track!r}: not in this panel.")
-        updated = await run_in_threadpool(panel.store.rate, rater, track, rating)
+        # The step the page started this track's slider at: the server's, not the client's word.
+        updated = await run_in_threadpool(panel.store.rate, rater, track, rating,
+                                          start_step(rater, track, len(panel.factors)))
         logger.info("rating %s %s %s%s", rater, track, rating, " (updated)" if updated else "")
         return JSONResponse({"updated": updated, "state": await state(rater)})
 

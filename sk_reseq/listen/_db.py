@@ -17,6 +17,13 @@ database gives nobody the right to rate. The token is random (256 bits), so
 a plain hash needs neither salt nor key stretching. Raters registered before
 tokens existed have no hash: they cannot rate until :meth:`RatingStore.issue_token`
 gives them one.
+
+Each answer also records ``start_step``, the step at which the page's
+slider started on that track for that rater (:func:`start_step`, drawn by
+the server so that no position anchors every choice); answers stored
+before it was recorded have NULL there. A database of an older version is
+upgraded in place when opened (columns added, nothing removed); a file that
+is not a listening-test database is refused with a message that says so.
 """
 
 import hashlib
@@ -31,7 +38,7 @@ from datetime import UTC, datetime
 
 import numpy as np
 
-__all__ = ["RatingStore", "check_rater_id", "rater_seed"]
+__all__ = ["RatingStore", "check_rater_id", "rater_seed", "start_step"]
 
 logger = logging.getLogger(__name__)
 
@@ -53,11 +60,18 @@ CREATE TABLE IF NOT EXISTS ratings (
     created_at  TEXT NOT NULL,
     updated_at  TEXT NOT NULL,
     n_answers   INTEGER NOT NULL DEFAULT 1,
+    start_step  INTEGER,                -- the slider's first step (NULL: not recorded)
     UNIQUE (track, rater),
     CHECK (rating IS NULL OR (rating >= 0.0 AND rating <= 1.0))
 );
 """
 
+# Columns added since the first version, added in place to older databases.
+_ADDED_COLUMNS = {"raters": {"token_hash": "TEXT"}, "ratings": {"start_step": "INTEGER"}}
+# Columns every version had: without them a file is not a ratings database.
+_CORE_COLUMNS = {"raters": {"rater", "seed", "track_order", "created_at"},
+                 "ratings": {"id", "track", "rater", "rating", "created_at", "updated_at",
+                             "n_answers"}}
 
 # 256 bits: far beyond guessing (and what the secrets module's default gives today).
 _TOKEN_BYTES = 32
@@ -107,6 +121,27 @@ def rater_seed(rater):
     return int.from_bytes(hashlib.sha256(rater.encode("utf-8")).digest()[:4], "big")
 
 
+def start_step(rater, track, n_steps):
+    """The step at which the slider starts for ``rater`` on ``track``: one of ``0..n_steps-1``.
+
+    Uniform over the steps and independent from track to track (SHA-256 of
+    the rater and the track), so that the starting position, which raters
+    tend to stay near, favours no factor; and the same on every visit, so a
+    reload shows the track as before.
+
+    Examples
+    --------
+    >>> from sk_reseq.listen import start_step
+    >>> steps = [start_step("alice", f"t{i}", 17) for i in range(200)]
+    >>> min(steps), max(steps), start_step("alice", "t0", 17) == steps[0]
+    (0, 16, True)
+    """
+    if isinstance(n_steps, bool) or not isinstance(n_steps, (int, np.integer)) or n_steps < 1:
+        raise ValueError(f"n_steps must be a positive integer, got {n_steps!r}.")
+    digest = hashlib.sha256(f"{rater}\x00{track}".encode("utf-8", "surrogatepass")).digest()
+    return int.from_bytes(digest[:8], "big") % int(n_steps)
+
+
 class RatingStore:
     """The listening test's SQLite database.
 
@@ -137,15 +172,29 @@ class RatingStore:
 
     def __init__(self, path):
         self.path = str(path)
-        con = self._connect()
         try:
-            con.executescript(_SCHEMA)
-        finally:
-            con.close()
-        with self._transaction() as con:  # one opener upgrades, a concurrent one then sees it done
-            columns = {row[1] for row in con.execute("PRAGMA table_info(raters)")}
-            if "token_hash" not in columns:  # a database from before rater tokens
-                con.execute("ALTER TABLE raters ADD COLUMN token_hash TEXT")
+            con = self._connect()
+            try:
+                con.executescript(_SCHEMA)
+            finally:
+                con.close()
+            with self._transaction() as con:  # one opener upgrades, a concurrent one sees it done
+                for table, added in _ADDED_COLUMNS.items():
+                    columns = {row[1] for row in con.execute(f"PRAGMA table_info({table})")}
+                    missing = sorted(_CORE_COLUMNS[table] - columns)
+                    if missing:
+                        raise ValueError(
+                            f"{self.path!r} is not a listening-test ratings database: its "
+                            f"table {table!r} lacks the column(s) {missing}. Pass the database "
+                            "that `sk-reseq listen serve` wrote (PANEL_DIR/ratings.sqlite), or "
+                            "a new path.")
+                    for name, kind in added.items():
+                        if name not in columns:  # an older version's database
+                            con.execute(f"ALTER TABLE {table} ADD COLUMN {name} {kind}")
+        except sqlite3.DatabaseError as exc:
+            raise ValueError(f"{self.path!r} is not a listening-test ratings database "
+                             f"(SQLite: {exc}); pass the database that `sk-reseq listen serve` "
+                             "wrote, or a new path.") from None
 
     def _connect(self):
         con = sqlite3.connect(self.path, timeout=30.0, isolation_level=None)
@@ -246,11 +295,13 @@ class RatingStore:
         new = sorted(known.difference(stored))
         return order + [new[i] for i in np.random.default_rng(seed).permutation(len(new))]
 
-    def rate(self, rater, track, rating):
+    def rate(self, rater, track, rating, start_step=None):
         """Store (or update) one answer; ``rating=None`` means declined.
 
-        Returns True when an earlier answer of this rater for this track was
-        replaced. Raises KeyError for a rater who has not registered.
+        ``start_step`` is the slider's first step on the page (see
+        :func:`start_step`), stored with the answer. Returns True when an
+        earlier answer of this rater for this track was replaced. Raises
+        KeyError for a rater who has not registered.
         """
         now = _now()
         with self._transaction() as con:
@@ -259,11 +310,12 @@ class RatingStore:
             existed = con.execute("SELECT 1 FROM ratings WHERE track = ? AND rater = ?",
                                   (track, rater)).fetchone() is not None
             con.execute(
-                "INSERT INTO ratings (track, rater, rating, created_at, updated_at) "
-                "VALUES (?, ?, ?, ?, ?) "
+                "INSERT INTO ratings (track, rater, rating, created_at, updated_at, start_step) "
+                "VALUES (?, ?, ?, ?, ?, ?) "
                 "ON CONFLICT (track, rater) DO UPDATE SET rating = excluded.rating, "
-                "updated_at = excluded.updated_at, n_answers = n_answers + 1",
-                (track, rater, rating, now, now),
+                "updated_at = excluded.updated_at, n_answers = n_answers + 1, "
+                "start_step = excluded.start_step",
+                (track, rater, rating, now, now, start_step),
             )
         return existed
 
@@ -278,12 +330,12 @@ class RatingStore:
         return dict(rows)
 
     def rows(self):
-        """Every answer as dicts (track, rater, rating, created_at, updated_at, n_answers)."""
+        """Every answer as a dict: track, rater, rating, times, n_answers and start_step."""
         con = self._connect()
         con.row_factory = sqlite3.Row
         try:
-            rows = con.execute("SELECT track, rater, rating, created_at, updated_at, n_answers "
-                               "FROM ratings ORDER BY rater, track").fetchall()
+            rows = con.execute("SELECT track, rater, rating, created_at, updated_at, n_answers, "
+                               "start_step FROM ratings ORDER BY rater, track").fetchall()
         finally:
             con.close()
         return [dict(r) for r in rows]

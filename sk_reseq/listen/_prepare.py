@@ -1,4 +1,4 @@
-"""Prepare a listening panel: loudness-aligned tracks in 17 equalized variants.
+"""Prepare a listening panel: loudness-aligned tracks in 17 loudness-matched equalized variants.
 
 Layout of a panel folder (everything below is written by :func:`prepare_panel`)::
 
@@ -24,6 +24,7 @@ from joblib import Parallel, delayed
 
 from .. import __version__
 from .._atomic import atomic_path, atomic_write_json
+from ..loudness import integrated_loudness, loudness_gain
 
 __all__ = ["prepare_panel", "panel_factors", "pink_noise_reference", "MANIFEST_NAME"]
 
@@ -112,26 +113,6 @@ def pink_noise_reference(*, sr=44100, noise_seconds=10.0, silence_seconds=0.5, c
     silence = np.zeros(int(round(silence_seconds * sr)))
     mono = np.concatenate([silence, noise, silence]).astype(np.float32)
     return np.repeat(mono[None, :], channels, axis=0)
-
-
-def integrated_loudness(audio, sr):
-    """ITU-R BS.1770-4 integrated loudness (LUFS) of ``(channels, samples)`` audio.
-
-    Clips shorter than one 400 ms gating block are measured on a looped copy
-    (loudness of a looped stationary signal equals the signal's own).
-    """
-    try:
-        import pyloudnorm
-    except ImportError as exc:  # pragma: no cover - depends on the installed extras
-        raise ImportError(
-            "loudness alignment needs pyloudnorm: pip install 'sk_reseq[listen]'"
-        ) from exc
-
-    data = np.asarray(audio, dtype=np.float64).T
-    min_len = int(0.4 * sr) + 1
-    if data.shape[0] < min_len:
-        data = np.tile(data, (math.ceil(min_len / max(data.shape[0], 1)), 1))
-    return float(pyloudnorm.Meter(sr).integrated_loudness(data))
 
 
 def _db(x):
@@ -233,9 +214,9 @@ def _render_track(source, track, panel_dir, settings):
     """Loudness-align one track, render and encode its variants; return its record.
 
     Variants are written one at a time (a minute of stereo audio in 17
-    variants would hold ~350 MB). If one exceeds the peak ceiling, all are
-    rendered again with a common lower gain (rare: the equalizer only
-    attenuates).
+    variants would hold ~350 MB). Each is brought back to the target
+    loudness if ``match_loudness``. If one exceeds the peak ceiling, all are
+    rendered again with a common lower gain.
     """
     from ..audio import load_audio
     from ..equalizer import ResonanceEqualizer
@@ -260,7 +241,11 @@ def _render_track(source, track, panel_dir, settings):
             # Fades after the EQ: its filters would smear fades made before it.
             variant = _edge_fades(
                 np.asarray(equalizer.equalize(aligned, factor=factor), dtype=np.float32), sr
-            ) * scale
+            )
+            loudness = integrated_loudness(variant, sr)
+            match_db = (loudness_gain(loudness, settings["target_lufs"])
+                        if settings["match_loudness"] else 0.0)
+            variant *= np.float32(10.0 ** (match_db / 20.0)) * scale
             variant_peak = float(np.max(np.abs(variant)))
             peak = max(peak, variant_peak)
             if peak > ceiling * 1.0001:
@@ -273,7 +258,9 @@ def _render_track(source, track, panel_dir, settings):
                 "file": path.relative_to(panel_dir).as_posix(),
                 "bytes": path.stat().st_size,
                 "sha256": _sha256(path),
-                "loudness_lufs": round(integrated_loudness(variant, sr), 3),
+                # Loudness scales with the gain (BS.1770 gates are relative): no second pass.
+                "loudness_lufs": round(loudness + match_db + _db(float(scale)), 3),
+                "match_gain_db": round(match_db, 3),
                 "peak_dbfs": round(_db(variant_peak), 3),
             })
         return records, peak
@@ -336,7 +323,8 @@ def _prepare_noise(panel_dir, settings):
 
 def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=-1.0, n_steps=17,
                   codec="flac", quality=0.9, max_seconds=None, noise_seconds=10.0,
-                  silence_seconds=0.5, equalizer_params=None, n_jobs=None, progress=False):
+                  silence_seconds=0.5, equalizer_params=None, match_loudness=True, n_jobs=None,
+                  progress=False):
     """Render a listening-test panel from a folder of tracks.
 
     Every audio file directly in ``audio_dir`` becomes one track (its id is
@@ -344,26 +332,31 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
 
     0. cut to its first ``max_seconds`` if given;
     1. loudness-aligned: one gain brings its ITU-R BS.1770-4 integrated
-       loudness (pyloudnorm) to ``target_lufs`` (-23 LUFS, EBU R128's
-       programme level, leaves headroom for unmastered mixes);
+       loudness (:func:`sk_reseq.loudness.integrated_loudness`) to
+       ``target_lufs`` (-23 LUFS, EBU R128's programme level, leaves
+       headroom for unmastered mixes);
     2. rendered with :class:`sk_reseq.equalizer.ResonanceEqualizer` at the
        ``n_steps`` factors 0, 1/16, ..., 1 (the paper's 17 steps), each
        variant with 10 ms fades at both ends (the browser loops the track;
        the fades keep the loop click-free);
-    3. peak-guarded: if any variant's sample peak would exceed
+    3. loudness-matched (``match_loudness``, the default): each variant is
+       brought back to ``target_lufs`` by its own gain (recorded as
+       ``match_gain_db``). Attenuating resonances lowers the loudness (at
+       factor 1, by 0.7 to 8.4 LU on eight 20 s excerpts of real music with
+       the default equalizer), and listeners tend to prefer the louder of
+       two versions, which would push ratings towards 0; matched, the
+       variants differ by their spectrum only. With
+       ``match_loudness=False`` the variants keep the level the equalizer
+       gives them, as on a real equalizer;
+    4. peak-guarded: if any variant's sample peak would exceed
        ``peak_ceiling_dbfs``, all variants of the track are lowered by the
-       same gain (they keep differing only by the EQ; the track then plays
-       below the target, which the manifest records in ``peak_limited``);
-    4. encoded with ``codec``: ``"flac"`` (default; lossless 16-bit, so no
+       same gain (they stay matched; the track then plays below the target,
+       which the manifest records in ``peak_limited``);
+    5. encoded with ``codec``: ``"flac"`` (default; lossless 16-bit, so no
        codec artefact differs between variants that a listener might judge;
        about half the size of WAV) or ``"vorbis"`` (Ogg Vorbis at
        ``quality``; about 5x smaller than FLAC at 0.9, for large panels).
        Chromium and Firefox decode both with the Web Audio API.
-
-    The variants of each track are played in sync by the browser, so they
-    are not loudness-matched to each other: attenuating resonances also
-    lowers loudness, as it does on a real equalizer (the paper aligned the
-    tracks, not the variants).
 
     The work is resumable: a track whose record ``audio/<track>/track.json``
     exists, whose source file is unchanged (size, modification time), whose
@@ -398,7 +391,11 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
         (the paper: 10) with ``silence_seconds`` of silence on each side.
     equalizer_params : dict or None
         Extra keyword arguments for ``ResonanceEqualizer`` (``sr`` is each
-        track's own rate), recorded in the manifest: JSON values only.
+        track's own rate, ``match_loudness`` the argument below), recorded in
+        the manifest: JSON values only.
+    match_loudness : bool
+        Bring every variant to ``target_lufs`` (step 3); False keeps the
+        equalizer's loudness drop.
     n_jobs : int or None
         Tracks rendered in parallel (joblib); None means 1, -1 all cores.
     progress : bool
@@ -422,8 +419,8 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
     >>> manifest = prepare_panel(src, panel, n_steps=3, noise_seconds=0.5)
     >>> [v["file"] for v in manifest["tracks"][0]["variants"]]
     ['audio/tone/v00.flac', 'audio/tone/v01.flac', 'audio/tone/v02.flac']
-    >>> round(manifest["tracks"][0]["variants"][0]["loudness_lufs"])
-    -23
+    >>> [round(v["loudness_lufs"]) for v in manifest["tracks"][0]["variants"]]
+    [-23, -23, -23]
     >>> prepare_panel(src, panel, n_steps=3, noise_seconds=0.5)["skipped"]
     ['tone']
     """
@@ -455,6 +452,12 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
     if "sr" in (equalizer_params or {}):
         raise ValueError("equalizer_params must not set 'sr': "
                          "each track is equalized at its own rate.")
+    if "match_loudness" in (equalizer_params or {}):
+        raise ValueError("equalizer_params must not set 'match_loudness': use "
+                         "prepare_panel(match_loudness=...), which matches each variant to "
+                         "target_lufs.")
+    if not isinstance(match_loudness, (bool, np.bool_)):
+        raise ValueError(f"match_loudness must be True or False, got {match_loudness!r}.")
     settings = {
         "target_lufs": float(target_lufs),
         "peak_ceiling_dbfs": float(peak_ceiling_dbfs),
@@ -463,6 +466,7 @@ def prepare_panel(audio_dir, panel_dir, *, target_lufs=-23.0, peak_ceiling_dbfs=
         "quality": float(quality) if codec == "vorbis" else None,
         "max_seconds": None if max_seconds is None else float(max_seconds),
         "equalizer": dict(equalizer_params or {}),
+        "match_loudness": bool(match_loudness),
     }
     try:
         json.dumps(settings, allow_nan=False)  # recorded in the manifest

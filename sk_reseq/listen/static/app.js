@@ -2,6 +2,10 @@
 // this page plays audio and posts answers. Registering hands out the rater's secret
 // token, kept in localStorage and sent with every rater request (Authorization: Bearer).
 //
+// No factor value is ever shown: the slider has a neutral less-more scale and starts at the
+// step the server chose for this rater and track (state.next.start), so neither a number nor
+// a fixed starting point anchors the choice.
+//
 // Gapless switching: the 17 variants of a track are decoded into AudioBuffers and
 // started together at the same AudioContext time, each through its own GainNode.
 // Only the chosen variant's gain is 1; moving the slider ramps the old gain down and
@@ -89,10 +93,6 @@
     return `${Math.floor(s / 60)}:${String(s % 60).padStart(2, "0")}`;
   }
 
-  function formatFactor(f) {
-    return Number(f.toFixed(4)).toString();
-  }
-
   async function decode(url) {
     const response = await fetch(url);
     if (!response.ok) throw new Error(`could not load ${url} (${response.status})`);
@@ -107,14 +107,14 @@
   }
 
   class VariantPlayer {
-    constructor(ctx, destination, buffers) {
+    constructor(ctx, destination, buffers, active = 0) {
       this.ctx = ctx;
       this.buffers = buffers;
       this.duration = Math.min(...buffers.map((b) => b.duration));
       this.destination = destination;
       this.output = ctx.createGain();
       this.output.connect(destination);
-      this.active = 0;
+      this.active = active;   // the variant heard first
       this.sources = [];
       this.gains = [];
       this.ramps = [];      // per variant {from, to, t0, t1}: the gain's last ramp
@@ -267,25 +267,25 @@
   function startTrack(next, buffers) {
     $("track-title").textContent = `Track ${next.position} of ${app.state.n_tracks}`;
     const slider = $("slider");
+    const start = Math.min(Math.max(0, next.start | 0), buffers.length - 1);
     slider.max = String(buffers.length - 1);
-    slider.value = "0";
-    app.player = new VariantPlayer(app.ctx, app.master, buffers);
+    slider.value = String(start);
+    document.body.dataset.start = String(start);
+    app.player = new VariantPlayer(app.ctx, app.master, buffers, start);
     app.player.start(0);
-    updateFactor();
+    updateVersion();
     setPlaying(true);
     setPhase("track");
     setButtons(true);
     slider.focus();
   }
 
-  function updateFactor() {
+  // Says nothing of the factor: where the slider is, on the less-more scale, is all a rater sees.
+  function updateVersion() {
     const i = Number($("slider").value);
-    const factor = app.state.next.variants[i].factor;
-    $("factor-value").textContent = formatFactor(factor);
-    $("slider").setAttribute("aria-valuetext", `attenuation ${formatFactor(factor)}`);
-    $("factor-step").textContent = `version ${i + 1} of ${app.state.next.variants.length}`;
+    const n = app.state.next.variants.length;
+    $("slider").setAttribute("aria-valuetext", `position ${i + 1} of ${n}, less to more attenuation`);
     document.body.dataset.variant = String(i);
-    $("choose").textContent = `Choose ${formatFactor(factor)}`;
   }
 
   // Pause stops the AudioContext's clock, so every variant keeps its place; short
@@ -381,7 +381,7 @@
     $("slider").addEventListener("input", () => {
       if (!app.player) return;
       app.player.select(Number($("slider").value));
-      updateFactor();
+      updateVersion();
     });
     $("play").addEventListener("click", async () => {
       if (app.ctx.state === "running") await pausePlayback();
