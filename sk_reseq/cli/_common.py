@@ -8,6 +8,7 @@ import numpy as np
 
 from .._atomic import atomic_path, check_writable
 from .._atomic import same_file as _same_file
+from .._optional import import_optional
 from ..audio import check_audio_output
 
 # Inputs longer than this get a progress bar (unless --quiet).
@@ -48,10 +49,13 @@ def check_audio_output_path(path, info, *, others=None):
 
 
 def figure_formats():
-    """File extensions matplotlib can save figures as (without the dot)."""
-    from matplotlib.backend_bases import FigureCanvasBase
+    """File extensions matplotlib can save figures as (without the dot).
 
-    return sorted(FigureCanvasBase.get_supported_filetypes())
+    Called by :func:`check_figure_path` before any work, so a core install
+    without matplotlib (the ``plot`` extra) fails at once, naming the extra.
+    """
+    backend_bases = import_optional("matplotlib.backend_bases", "figures (--plot, --report)")
+    return sorted(backend_bases.FigureCanvasBase.get_supported_filetypes())
 
 
 def check_figure_path(path, *, others=None):
@@ -72,7 +76,9 @@ def progress_bar(total, desc, quiet, seconds=None, unit="sample"):
         return None
     from tqdm.auto import tqdm
 
-    return tqdm(total=total, desc=desc, unit=unit, unit_scale=True, leave=False)
+    # SI prefixes (1.76M samples) only for large counts: "7.00/8.00 fits" reads as fractions.
+    return tqdm(total=total, desc=desc, unit=unit, unit_scale=bool(total and total >= 10_000),
+                leave=False)
 
 
 def save_figure(fig, path):

@@ -68,16 +68,26 @@ def models_demo(out_dir, *, quick=False, seed=0):
     from ..models import DRNRegressor, FFNRegressor, MeanRatingRegressor
     from ..preprocessing import WindowSampler
     from ..stats import msbe_table, repeated_measures_anova, to_markdown
+    from ._common import progress_bar
+
+    def stage(total, desc, unit, work):
+        bar = progress_bar(total, f"  {desc}", quiet=False, unit=unit)
+        try:
+            return work(bar.update)
+        finally:
+            bar.close()
 
     # Many short tracks, few windows each: the ratings are per track.
     n_tracks, n_windows, folds = (100, 2, 3) if quick else (200, 2, 4)
-    panel = make_listening_test(n_tracks, 15, duration=3.0, sr=MODEL_SR, n_jobs=2,
-                                random_state=seed)
+    panel = stage(n_tracks, "simulating the panel", "track", lambda update: make_listening_test(
+        n_tracks, 15, duration=3.0, sr=MODEL_SR, n_jobs=2, random_state=seed, progress=update))
     X, Y, groups = WindowSampler(n_windows=n_windows, random_state=seed).fit_resample(
         panel.audio, panel.ratings)
     print(f"  simulated panel: {n_tracks} tracks x 15 raters (synthetic ratings), "
           f"{len(X)} windows of 0.5 s")
-    # Features once for all folds: the FFN's front end is deterministic.
+    # Features once for all folds: the FFN's front end is deterministic. Its
+    # Parallel runs per window, so the stage is announced rather than counted.
+    print(f"  extracting 679 Essentia features of {len(X)} windows...", flush=True)
     features = FeatureSummarizer(sr=MODEL_SR, n_jobs=2).fit_transform(X)
     models = {
         "Baseline": MeanRatingRegressor(),
@@ -85,11 +95,13 @@ def models_demo(out_dir, *, quick=False, seed=0):
             hidden_sizes=(64, 32), max_epochs=40, random_state=seed)),
     }
     cv = list(GroupKFold(folds).split(X, Y, groups))
-    scores = compare_estimators(models, features, Y, groups, cv)
+    scores = stage(len(models) * folds, "baseline and FFN", "fit", lambda update: (
+        compare_estimators(models, features, Y, groups, cv, progress=update)))
     # Deep and narrow (as the quick experiment's): 9 blocks hear 511 samples.
     drn = DRNRegressor(n_blocks=9, block_sizes=(8, 8, 8), pool_size=300, final_size=8,
                        max_epochs=3 if quick else 5, batch_size=16, random_state=seed)
-    scores_drn = compare_estimators({"DRN": drn}, X, Y, groups, cv, n_jobs=2)
+    scores_drn = stage(folds, "DRN on raw audio", "fit", lambda update: compare_estimators(
+        {"DRN": drn}, X, Y, groups, cv, n_jobs=2, progress=update))
     scores = pd.concat([scores, scores_drn], ignore_index=True)
     table = msbe_table(scores)
     print("  MSBE(35, 65) per model over the folds (lower is better):")

@@ -114,8 +114,10 @@ def register(subparsers):
                                    "with the resonance equalizer, bring every variant back to "
                                    "the track's loudness (unless --no-match-loudness) and write "
                                    "PANEL_DIR (resumable: finished tracks are skipped).")
-    p.add_argument("audio_dir", metavar="AUDIO_DIR")
-    p.add_argument("panel_dir", metavar="PANEL_DIR")
+    p.add_argument("audio_dir", metavar="AUDIO_DIR", help="folder of the tracks to rate")
+    p.add_argument("panel_dir", metavar="PANEL_DIR",
+                   help="folder to write the panel to (created; tracks an earlier run "
+                        "finished are kept)")
     p.add_argument("--target-lufs", type=float, default=-23.0,
                    help="integrated loudness target in LUFS (default: -23, EBU R128)")
     p.add_argument("--no-match-loudness", dest="match_loudness", action="store_false",
@@ -144,7 +146,7 @@ def register(subparsers):
     p = sub.add_parser("serve", help="serve the listening test in the browser",
                        description="Serve the listening test of PANEL_DIR; ratings go to "
                                    "PANEL_DIR/ratings.sqlite.")
-    p.add_argument("panel_dir", metavar="PANEL_DIR")
+    p.add_argument("panel_dir", metavar="PANEL_DIR", help="a folder from `listen prepare`")
     p.add_argument("--host", default="127.0.0.1",
                    help="address to bind (default: 127.0.0.1, this machine only)")
     p.add_argument("--port", type=int, default=8000, help="port (default: 8000)")
@@ -163,8 +165,8 @@ def register(subparsers):
                                    "theirs (another browser, cleared browser data), and print a "
                                    "link that resumes the test with it. The old token stops "
                                    "working.")
-    p.add_argument("panel_dir", metavar="PANEL_DIR")
-    p.add_argument("rater", metavar="RATER")
+    p.add_argument("panel_dir", metavar="PANEL_DIR", help="a folder from `listen prepare`")
+    p.add_argument("rater", metavar="RATER", help="the rater's name")
     p.add_argument("--db", default=None,
                    help="ratings database (default: PANEL_DIR/ratings.sqlite)")
     p.add_argument("--url", default="http://127.0.0.1:8000",
@@ -176,8 +178,8 @@ def register(subparsers):
                        description="Write the ratings of PANEL_DIR as RATINGS.csv "
                                    "(track,rater,rating; empty rating = declined), the format "
                                    "load_ratings reads.")
-    p.add_argument("panel_dir", metavar="PANEL_DIR")
-    p.add_argument("ratings_csv", metavar="RATINGS.csv")
+    p.add_argument("panel_dir", metavar="PANEL_DIR", help="a folder from `listen prepare`")
+    p.add_argument("ratings_csv", metavar="RATINGS.csv", help="the CSV file to write")
     p.add_argument("--db", default=None,
                    help="ratings database (default: PANEL_DIR/ratings.sqlite)")
     p.set_defaults(func=_export)

@@ -5,11 +5,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import HasMethods, Interval
 
 from .._validation import AudioValueError, check_audio, float_to_pcm
 from ..audio import resample
 from ..loudness import integrated_loudness
+from ..utils._sklearn_compat import HasMethods, Interval
 from ._engine import _Recorder
 from ._resonance import _STREAM_MATCH_ERROR, ResonanceEqualizer
 

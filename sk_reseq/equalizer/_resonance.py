@@ -5,11 +5,11 @@ from numbers import Integral, Real
 import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin
 from sklearn.utils import Bunch
-from sklearn.utils._param_validation import Interval, StrOptions
 
 from .._validation import AudioValueError, check_audio, check_factor, float_to_pcm
 from ..loudness import integrated_loudness, loudness_gain
 from ..spectral import N_BANDS, cached_layout, default_n_fft
+from ..utils._sklearn_compat import Interval, StrOptions
 from ._engine import STFTEqualizerEngine, _Recorder
 
 __all__ = ["ResonanceEqualizer"]
