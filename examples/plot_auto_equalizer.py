@@ -54,13 +54,13 @@ print(f"{track.shape[0]} channels, {track.shape[1] / sr:.0f} s at {sr} Hz; "
 # window has been heard nothing is predicted (``raw`` is NaN there).
 # ``return_analysis="mean"`` also returns the equalizer's analysis of the run:
 # the input's band levels and the gains it applied, over time.
-auto = AutoEqualizer(sr=sr, hop=0.5, smoothing=3.0).fit()
+auto = AutoEqualizer(sr=sr, smoothing=3.0).fit()  # hop=None: the model decides (1 s)
 equalized, run = auto.equalize(track, return_analysis="mean")
 
 curve = auto.factors_
 first = curve.times <= half / sr
 resonant = curve.times >= half / sr + auto.window_  # the window wholly in the second half
-print(f"{len(curve.times)} predictions, one every {auto.hop} s from {auto.window_:g} s of audio")
+print(f"{len(curve.times)} predictions, one every {auto.hop_:g} s from {auto.window_:g} s of audio")
 print(f"mean predicted factor, clean half:      {np.nanmean(curve.raw[first]):.2f}")
 print(f"mean predicted factor, resonant half:   {np.nanmean(curve.raw[resonant]):.2f}")
 print(f"applied (smoothed) factor: {curve.factors.min():.2f} to {curve.factors.max():.2f}")

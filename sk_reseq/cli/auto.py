@@ -33,8 +33,9 @@ def register(subparsers):
                    "(default: the model shipped with sk_reseq)")
     p.add_argument("--trust", nargs="*", default=(), metavar="TYPE",
                    help="extra types to trust when loading --model (see the error message)")
-    p.add_argument("--hop", type=float, default=0.5,
-                   help="seconds between predictions (default 0.5)")
+    p.add_argument("--hop", type=float, default=None,
+                   help="seconds between predictions (default: a fifth of the model's window, "
+                        "at least 0.5; 1 s for the default model)")
     p.add_argument("--smoothing", type=float, default=3.0,
                    help="time constant in seconds of the factor smoothing (default 3; 0 = none)")
     p.add_argument("--report", metavar="REPORT.png",

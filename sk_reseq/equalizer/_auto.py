@@ -41,10 +41,14 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         ``(n, 2, round(window * model_sr))``, e.g. a DRN or FFN pipeline from
         :mod:`sk_reseq.models`. None loads the default model shipped with
         the package (:func:`sk_reseq.persistence.load_default_model`).
-    hop : float, default=0.5
+    hop : float, default=None
         Seconds between predictions: at least the equalizer's frame hop
         (``hop_length / sr``, 23 ms at 44.1 kHz; the equalizer cannot apply
-        factors more often) and at most 60.
+        factors more often) and at most 60. None predicts every fifth of
+        the model's window and at least every 0.5 s: every 0.5 s for the
+        paper's 0.5 s windows, every 1 s for the default model's 5 s
+        windows, whose consecutive windows then share 80% of their audio
+        (every 0.5 s they would share 90%, for twice the work).
     smoothing : float, default=3.0
         Time constant in seconds of the moving average over predictions;
         0 disables it.
@@ -53,7 +57,7 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
     window : float, default=None
         Seconds of audio the model sees; None takes the model's own
         ``window_`` (set by :func:`sk_reseq.training.train_model`; the
-        default model reads 3 s), else 0.5 (the paper).
+        default model reads 5 s), else 0.5 (the paper).
     model_sr : float, default=22050
         Sample rate the model expects.
     sr : float, default=44100
@@ -77,6 +81,8 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         The model used.
     window_ : float
         Seconds of audio per prediction.
+    hop_ : float
+        Seconds between predictions.
     equalizer_ : ResonanceEqualizer
     latency_ : int
         Delay in samples of :meth:`process_block`'s output.
@@ -105,7 +111,7 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
 
     _parameter_constraints: dict = {
         "model": [HasMethods(["predict"]), None],
-        "hop": [Interval(Real, 0, _MAX_HOP, closed="right")],
+        "hop": [Interval(Real, 0, _MAX_HOP, closed="right"), None],
         "smoothing": [Interval(Real, 0, None, closed="left")],
         "factor_range": [tuple, list],
         "window": [Interval(Real, 0, 600, closed="neither"), None],
@@ -116,7 +122,7 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         "match_loudness": ["boolean"],
     }
 
-    def __init__(self, model=None, *, hop=0.5, smoothing=3.0, factor_range=(0.0, 1.0),
+    def __init__(self, model=None, *, hop=None, smoothing=3.0, factor_range=(0.0, 1.0),
                  window=None, model_sr=22050, sr=44100, equalizer=None, batch_size=64,
                  match_loudness=False):
         self.model = model
@@ -153,14 +159,8 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
             base.set_params(match_loudness=False)
         self.equalizer_ = base.set_params(factor=0.0, sr=self.sr).fit()
         self.latency_ = self.equalizer_.latency_
-        self._hop_samples = max(1, int(round(self.hop * self.sr)))
-        frame_hop = self.equalizer_.hop_length_
-        if self._hop_samples < frame_hop:
-            raise ValueError(
-                f"hop must lie in [{frame_hop / self.sr:.4g}, {_MAX_HOP:g}] seconds: at least the "
-                f"equalizer's frame hop ({frame_hop} samples at sr={self.sr:g}), which is as often "
-                f"as a factor can change; got {self.hop!r}."
-            )
+        if self.hop is not None:
+            self._check_hop(self.hop)
         if self.model is None:  # last: the settings are checked before the model loads
             from ..persistence import load_default_model
 
@@ -170,8 +170,22 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         window = self.window if self.window is not None else getattr(self.model_, "window_", 0.5)
         self.window_ = float(window)
         self._window_samples = max(1, int(round(self.window_ * self.sr)))
+        self.hop_ = float(self.hop if self.hop is not None else max(0.5, self.window_ / 5))
+        self._hop_samples = self._check_hop(self.hop_)
         self._stream = None
         return self
+
+    def _check_hop(self, hop):
+        """``hop`` in samples, or a ValueError if the equalizer cannot follow it."""
+        samples = max(1, int(round(hop * self.sr)))
+        frame_hop = self.equalizer_.hop_length_
+        if samples < frame_hop:
+            raise ValueError(
+                f"hop must lie in [{frame_hop / self.sr:.4g}, {_MAX_HOP:g}] seconds: at least the "
+                f"equalizer's frame hop ({frame_hop} samples at sr={self.sr:g}), which is as often "
+                f"as a factor can change; got {hop!r}."
+            )
+        return samples
 
     def __sklearn_tags__(self):
         tags = super().__sklearn_tags__()
@@ -207,7 +221,7 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         give the low end of ``factor_range``.
         """
         low, high = (float(v) for v in self.factor_range)
-        alpha = 1.0 if self.smoothing == 0 else 1.0 - np.exp(-self.hop / self.smoothing)
+        alpha = 1.0 if self.smoothing == 0 else 1.0 - np.exp(-self.hop_ / self.smoothing)
         out = np.full(len(raw), low)
         for i, value in enumerate(raw):
             if np.isnan(value):
@@ -379,16 +393,21 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         s.history = np.concatenate([s.history, block], axis=1)
         s.total += block.shape[1]
         next_end = len(s.raw) * self._hop_samples
-        windows = []
+        ends = []
         while next_end <= s.total:
-            full = next_end >= self._window_samples
-            windows.append(self._window_at(s.history, next_end - s.offset) if full else None)
+            ends.append(next_end)
             next_end += self._hop_samples
-        for w in windows:
-            raw = np.nan if w is None else self._predict_windows([w])[0]
-            smoothed, s.state = self._smooth([raw], s.state)
-            s.raw.append(raw)
-            s.factors.append(smoothed[0])
+        raw = np.full(len(ends), np.nan)
+        full = [i for i, end in enumerate(ends) if end >= self._window_samples]
+        # The block's windows in batches, as offline: one call per window costs
+        # more in overhead than the model's arithmetic.
+        for i in range(0, len(full), self.batch_size):
+            batch = full[i : i + self.batch_size]
+            raw[batch] = self._predict_windows(
+                [self._window_at(s.history, ends[k] - s.offset) for k in batch])
+        smoothed, s.state = self._smooth(raw, s.state)
+        s.raw.extend(raw.tolist())
+        s.factors.extend(smoothed.tolist())
         keep = self._window_samples
         if s.history.shape[1] > keep:
             drop = s.history.shape[1] - keep
