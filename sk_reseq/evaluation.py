@@ -82,9 +82,8 @@ def _evaluate_file(path, seed, auto, n_resonances, duration, min_duration, range
                                    gain_range=gain_range), columns=["center_hz", "q", "gain_db"])
         y, reference = _inject_and_align(clean, table, sr)
         curve = auto.predict_factors(y)
-        at = auto._factor_at(curve.factors)
         # The auto equalizer's factor at each frame, scored like the 17 fixed factors.
-        frame_factors = at(np.arange(equalizer.n_frames(y.shape[1])))
+        frame_factors = auto.frame_factors(curve, y.shape[1])
         *distances, d_auto = _oracle_distances(equalizer, y, reference,
                                                [*FACTOR_STEPS, frame_factors])
         distances = np.array(distances)

@@ -8,9 +8,7 @@ from sklearn.utils import Bunch
 
 from .._validation import AudioValueError, check_audio, float_to_pcm
 from ..audio import resample
-from ..loudness import integrated_loudness
 from ..utils._sklearn_compat import HasMethods, Interval
-from ._engine import _Recorder
 from ._resonance import _STREAM_MATCH_ERROR, ResonanceEqualizer
 
 __all__ = ["AutoEqualizer"]
@@ -155,8 +153,8 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
                 f"{self.factor_range!r}."
             )
         base = ResonanceEqualizer() if self.equalizer is None else clone(self.equalizer)
-        if "match_loudness" in base.get_params():  # applied here, to the whole output
-            base.set_params(match_loudness=False)
+        if "match_loudness" in base.get_params():  # the equalizer matches the whole output
+            base.set_params(match_loudness=self.match_loudness)
         self.equalizer_ = base.set_params(factor=0.0, sr=self.sr).fit()
         self.latency_ = self.equalizer_.latency_
         if self.hop is not None:
@@ -280,6 +278,41 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
 
         return at
 
+    def frame_factors(self, curve, n_samples):
+        """The factor of each analysis frame of a track, from its factor curve.
+
+        Each frame takes the last prediction at or before its centre, as
+        :meth:`equalize` applies them; the result is what
+        ``equalizer_.equalize(x, factor=...)`` takes to equalize ``x`` (of
+        ``n_samples`` samples) with those factors.
+
+        Parameters
+        ----------
+        curve : Bunch
+            A factor curve from :meth:`predict_factors` (or ``factors_``).
+        n_samples : int
+            Length of the track.
+
+        Returns
+        -------
+        factors : np.ndarray [shape=(equalizer_.n_frames(n_samples),)]
+
+        Examples
+        --------
+        >>> import numpy as np
+        >>> from sk_reseq.equalizer import AutoEqualizer
+        >>> from sk_reseq.models import MeanRatingRegressor
+        >>> model = MeanRatingRegressor().fit(np.zeros((2, 2, 11025)), [0.5, 0.5])
+        >>> auto = AutoEqualizer(model).fit()
+        >>> x = np.zeros((2, 3 * 44100), dtype=np.float32)
+        >>> factors = auto.frame_factors(auto.predict_factors(x), x.shape[1])
+        >>> len(factors) == auto.equalizer_.n_frames(x.shape[1]), factors.max()
+        (True, np.float64(0.5))
+        """
+        self._ensure_fitted()
+        n_frames = self.equalizer_.n_frames(n_samples)
+        return self._factor_at(np.asarray(curve.factors, dtype=np.float64))(np.arange(n_frames))
+
     # -- offline -------------------------------------------------------
 
     def transform(self, X):
@@ -324,27 +357,25 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         """
         self._ensure_fitted()
         original = np.asarray(X)
-        recorder = self.equalizer_._recorder(return_analysis)
+        if return_analysis not in (False, True, "mean"):
+            raise ValueError("return_analysis must be True, False or 'mean', "
+                             f"got {return_analysis!r}.")
         if original.ndim == 3:
             if return_analysis:
                 raise ValueError("return_analysis needs a single track, not a batch.")
             return np.stack([self.equalize(clip, progress=progress) for clip in original])
         x = self._check_track(X)
-        target = integrated_loudness(x, self.sr) if self.match_loudness else None
         curve = self.predict_factors(x, progress=progress)
         self.factors_ = curve
-        y = self.equalizer_._process_track(x, self._factor_at(curve.factors), recorder,
-                                           progress=progress)
-        gain_db = self.equalizer_._match_loudness(y, target)
+        result = self.equalizer_.equalize(x, factor=self.frame_factors(curve, x.shape[1]),
+                                          return_analysis=return_analysis, progress=progress)
+        y, analysis = result if return_analysis else (result, None)
         if np.issubdtype(original.dtype, np.integer):
             y = float_to_pcm(y, original.dtype)
         elif original.dtype == np.float64:
             y = y.astype(np.float64)
         y = y[0] if original.ndim == 1 else y
-        if not return_analysis:
-            return y
-        return y, Bunch(**self.equalizer_._analysis_bunch(recorder, x.shape[1]),
-                        loudness_gain_db=gain_db)
+        return (y, analysis) if return_analysis else y
 
     # -- streaming -----------------------------------------------------
 
@@ -364,28 +395,22 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         if self._stream is None:
             x0 = self._check_track(block) if block.shape[1] else block
             n_channels = x0.shape[0]
+            factors = []  # the stream's factors so far, read by the equalizer as frames arrive
             self._stream = Bunch(history=np.zeros((n_channels, 0), np.float32), offset=0,
-                                 total=0, raw=[], factors=[], state=None, ended=False,
-                                 recorder=_Recorder(keep_frames=False))
-            self._stream.engine = self.equalizer_._engine(
-                n_channels, self._factor_at(self._stream.factors), self._stream.recorder,
-                np.float32)
-            self._stream.pending = np.zeros((n_channels, self.equalizer_.hop_length_ - 1),
-                                            np.float32)
+                                 total=0, raw=[], factors=factors, state=None, ended=False,
+                                 equalizer=self.equalizer_.open_stream(
+                                     n_channels, self._factor_at(factors)))
         s = self._stream
-        if block.shape[0] != s.engine.n_channels:
+        if block.shape[0] != s.equalizer.n_channels:
             raise AudioValueError(
                 f"block has {block.shape[0]} channels but the stream started with "
-                f"{s.engine.n_channels}; call reset() to start a new stream."
+                f"{s.equalizer.n_channels}; call reset() to start a new stream."
             )
         if block.shape[1] and not np.all(np.isfinite(block)):
             raise AudioValueError("block contains NaN or infinite samples; audio must be finite.")
         if not s.ended:
             self._stream_predict(block)
-        produced = s.engine.push(block)
-        pending = np.concatenate([s.pending, produced], axis=1)
-        s.pending = pending[:, block.shape[1] :]
-        return pending[:, : block.shape[1]]
+        return s.equalizer.push(block)
 
     def _stream_predict(self, block):
         """Predict every factor whose window ends within the audio received so far."""
@@ -419,12 +444,12 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
         if self._stream is None:
             return np.zeros((0, 0), dtype=np.float32)
         self._stream.ended = True  # the padding is not audio: predict nothing from it
-        n_channels = self._stream.engine.n_channels
+        n_channels = self._stream.equalizer.n_channels
         tail = self.process_block(np.zeros((n_channels, self.latency_), dtype=np.float32))
         self.factors_ = Bunch(times=np.arange(len(self._stream.raw)) * self._hop_samples / self.sr,
                               raw=np.asarray(self._stream.raw),
                               factors=np.asarray(self._stream.factors))
-        self.stream_analysis_ = self.equalizer_._analysis_bunch(self._stream.recorder,
+        self.stream_analysis_ = self.equalizer_.stream_analysis(self._stream.equalizer,
                                                                 self._stream.total)
         self.reset()
         return tail

@@ -113,7 +113,7 @@ class STFTEqualizerEngine:
         The detector runs on frames whose index is a multiple of this.
     """
 
-    def __init__(self, n_channels, layout, hop, averaging_frames, smoothing, smoothing_method,
+    def __init__(self, n_channels, *, layout, hop, averaging_frames, smoothing, smoothing_method,
                  threshold, link, factor_at, mix=1.0, output="equalized", recorder=None,
                  dtype=np.float32, update_interval=1):
         self.n_channels = n_channels
@@ -291,3 +291,34 @@ class STFTEqualizerEngine:
         # (bottleneck wants a window no longer than the array: at the start of
         # a stream, the mean over all the frames there are is the same thing.)
         return bn.move_mean(stacked, min(k, len(stacked)), axis=0, min_count=1)[n_hist:]
+
+
+class BlockStream:
+    """An engine fed block by block that answers each block with as many samples.
+
+    The engine returns whole hops; this keeps the ``hop - 1`` samples of
+    delay that make every answer exactly as long as its block, so the output
+    is the offline output delayed by the equalizer's latency. Both
+    equalizers stream through it.
+
+    Parameters
+    ----------
+    engine : STFTEqualizerEngine
+    recorder : _Recorder
+        The engine's recorder (the stream's mean analysis).
+    """
+
+    def __init__(self, engine, recorder):
+        self.engine = engine
+        self.recorder = recorder
+        self.n_channels = engine.n_channels
+        self.n_samples = 0
+        self._pending = np.zeros((engine.n_channels, engine.hop - 1), dtype=np.float32)
+
+    def push(self, block):
+        """Equalize float32 ``block`` (channels, m); returns (channels, m) samples."""
+        produced = self.engine.push(block)
+        self.n_samples += block.shape[1]
+        pending = np.concatenate([self._pending, produced], axis=1)
+        self._pending = pending[:, block.shape[1] :]
+        return pending[:, : block.shape[1]]

@@ -10,7 +10,7 @@ from .._validation import AudioValueError, check_audio, check_factor, float_to_p
 from ..loudness import integrated_loudness, loudness_gain
 from ..spectral import N_BANDS, cached_layout, default_n_fft
 from ..utils._sklearn_compat import Interval, StrOptions
-from ._engine import STFTEqualizerEngine, _Recorder
+from ._engine import BlockStream, STFTEqualizerEngine, _Recorder
 
 __all__ = ["ResonanceEqualizer"]
 
@@ -319,14 +319,14 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         _, hop, averaging_frames, layout = self._configure()
         return STFTEqualizerEngine(
             n_channels,
-            layout,
-            hop,
-            averaging_frames,
-            self.smoothing,
-            self.smoothing_method,
-            self.threshold,
-            self.link_channels,
-            factor_at,
+            layout=layout,
+            hop=hop,
+            averaging_frames=averaging_frames,
+            smoothing=self.smoothing,
+            smoothing_method=self.smoothing_method,
+            threshold=self.threshold,
+            link=self.link_channels,
+            factor_at=factor_at,
             mix=self.mix,
             output=self.output,
             recorder=recorder,
@@ -597,25 +597,29 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
             raise AudioValueError("block contains NaN or infinite samples; audio must be finite.")
         if self._stream is None:
             n_fft, hop, _, _ = self._configure()
-            factor_at = self._factor_function(self.factor, n_fft, hop)
-            # Means only: constant memory, and a few sums per frame beside its FFTs.
-            self._stream_recorder = _Recorder(keep_frames=False)
-            self._stream = self._engine(block.shape[0], factor_at, self._stream_recorder,
-                                        np.float32)
-            self._stream_samples = 0
-            hop = self.hop_length_
-            self._pending = np.zeros((block.shape[0], hop - 1), dtype=np.float32)
+            self._stream = self.open_stream(block.shape[0],
+                                            self._factor_function(self.factor, n_fft, hop))
         elif block.shape[0] != self._stream.n_channels:
             raise AudioValueError(
                 f"block has {block.shape[0]} channels but the stream started with "
                 f"{self._stream.n_channels}; call reset() to start a new stream."
             )
-        produced = self._stream.push(block.astype(np.float32, copy=False))
-        self._stream_samples += block.shape[1]
-        pending = np.concatenate([self._pending, produced], axis=1)
-        m = block.shape[1]
-        self._pending = pending[:, m:]
-        return pending[:, :m]
+        return self._stream.push(block.astype(np.float32, copy=False))
+
+    def open_stream(self, n_channels, factor_at):
+        """A :class:`~sk_reseq.equalizer._engine.BlockStream` with per-frame factors.
+
+        For an equalizer that drives this one (:class:`AutoEqualizer`):
+        ``factor_at`` maps analysis frame indices to factors, and is called
+        only once the frames' audio has arrived. The stream keeps the mean
+        analysis only (constant memory).
+        """
+        recorder = _Recorder(keep_frames=False)
+        return BlockStream(self._engine(n_channels, factor_at, recorder, np.float32), recorder)
+
+    def stream_analysis(self, stream, n_samples):
+        """The mean analysis of ``stream`` (from :meth:`open_stream`) over ``n_samples``."""
+        return self._analysis_bunch(stream.recorder, n_samples)
 
     def flush(self):
         """End the stream: return the last :attr:`latency_` samples and reset.
@@ -624,9 +628,10 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         """
         if getattr(self, "_stream", None) is None:
             return np.zeros((0, 0), dtype=np.float32)
-        n_channels, n_samples = self._stream.n_channels, self._stream_samples
-        tail = self.process_block(np.zeros((n_channels, self.latency_), dtype=np.float32))
-        self.stream_analysis_ = self._analysis_bunch(self._stream_recorder, n_samples)
+        stream = self._stream
+        n_samples = stream.n_samples
+        tail = self.process_block(np.zeros((stream.n_channels, self.latency_), dtype=np.float32))
+        self.stream_analysis_ = self.stream_analysis(stream, n_samples)
         self.reset()
         return tail
 
