@@ -291,7 +291,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         j = np.arange(self.n_frames(n_samples))
         return (j * hop + n_fft / 2 - (n_fft - hop)) / self.sr
 
-    def _factor_function(self, factor, n_fft, hop, n_frames=None):
+    def _factor_function(self, factor, n_frames=None):
         factor = check_factor(factor)
         if np.ndim(factor) == 0:
             return lambda idx: np.full(len(idx), factor)
@@ -424,8 +424,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         original = np.asarray(X) if not isinstance(X, (str, bytes)) else X
         x = check_audio(X, name="X", allow_batch=True)
         factor = self.factor if factor is None else factor
-        n_fft, hop, _, _ = self._configure()
-        factor_at = self._factor_function(factor, n_fft, hop, self.n_frames(x.shape[-1]))
+        factor_at = self._factor_function(factor, self.n_frames(x.shape[-1]))
         dtype = original.dtype if np.issubdtype(original.dtype, np.integer) else None
         squeeze = original.ndim == 1
         if out is not None:
@@ -532,10 +531,6 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         """
         return self.equalize(X, return_analysis=True)[1]
 
-    def resonance_frames(self, X):
-        """Alias of :meth:`analyze`, kept for the simulated listening panel."""
-        return self.analyze(X)
-
     def transform(self, X):
         """Equalize audio.
 
@@ -596,9 +591,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         if block.shape[1] and not np.all(np.isfinite(block)):
             raise AudioValueError("block contains NaN or infinite samples; audio must be finite.")
         if self._stream is None:
-            n_fft, hop, _, _ = self._configure()
-            self._stream = self.open_stream(block.shape[0],
-                                            self._factor_function(self.factor, n_fft, hop))
+            self._stream = self.open_stream(block.shape[0], self._factor_function(self.factor))
         elif block.shape[0] != self._stream.n_channels:
             raise AudioValueError(
                 f"block has {block.shape[0]} channels but the stream started with "

@@ -49,7 +49,7 @@ def check_targets(y, *, n_samples, bounded):
     if bounded:
         y = check_ratings(y, n_samples=n_samples)
     else:
-        if isinstance(y, (str, bytes)) or y is None:
+        if isinstance(y, (str, bytes)):
             raise TypeError(f"y must be an array of numeric targets, got {type(y).__name__}.")
         try:
             y = np.asarray(y, dtype=np.float64)
