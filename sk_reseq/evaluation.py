@@ -23,10 +23,10 @@ from sklearn.utils import Bunch, check_random_state
 from ._optional import import_optional
 from .audio import load_audio
 from .datasets._folders import list_audio_files
-from .datasets._oracle import FACTOR_STEPS, _band_distance, _frame_power, _oracle_distances
+from .datasets._oracle import FACTOR_STEPS, _band_distance, _oracle_distances
 from .datasets._resonances import _inject_and_align
 from .equalizer import AutoEqualizer
-from .spectral import cached_layout, random_peaking_filters
+from .spectral import random_peaking_filters
 from .utils._sklearn_compat import HasMethods, Interval, validate_params
 
 pd = import_optional("pandas", "sk_reseq.evaluation")
@@ -72,8 +72,8 @@ def _evaluate_file(path, seed, auto, n_resonances, duration, min_duration, range
     auto = AutoEqualizer(**{**auto.get_params(deep=False), "sr": sr}).fit()
     # The oracle's equalizer: the auto equalizer's own settings at a fixed factor.
     equalizer = clone(auto.equalizer_).set_params(factor=0.0).fit()
-    layout = cached_layout(float(sr), equalizer.n_fft_, int(equalizer.n_bands),
-                           float(equalizer.fmin), float(equalizer.fmax), float(equalizer.phon))
+    framing = equalizer.framing_
+    layout = framing.layout
     rows = []
     for count in n_resonances:
         center_range, q_range, gain_range = ranges
@@ -88,8 +88,8 @@ def _evaluate_file(path, seed, auto, n_resonances, duration, min_duration, range
                                                [*FACTOR_STEPS, frame_factors])
         distances = np.array(distances)
         out = auto.equalizer_.equalize(y, factor=frame_factors)  # = auto.transform(y)
-        d_real = _band_distance(layout.levels(_frame_power(equalizer, out)),
-                                layout.levels(_frame_power(equalizer, reference)))
+        d_real = _band_distance(layout.levels(framing.frame_power(out)),
+                                layout.levels(framing.frame_power(reference)))
         applied = curve.factors[curve.times >= auto.window_]  # from the first full window on
         rows.append({
             "track": os.path.basename(os.fspath(path)), "n_resonances": count,

@@ -30,6 +30,7 @@ taken narrower than one bin (centred on the band's centre), which is the
 DFT's own resolution; see :func:`band_matrix`.
 """
 
+from dataclasses import dataclass
 from functools import lru_cache
 
 import bottleneck as bn
@@ -57,6 +58,7 @@ __all__ = [
     "bin_gains",
     "BandLayout",
     "cached_layout",
+    "Framing",
     "default_n_fft",
     "peaking_sos",
     "peaking_power_response",
@@ -541,6 +543,106 @@ def cached_layout(sr, n_fft, n_bands=N_BANDS, fmin=20.0, fmax=20000.0, phon=80.0
     True
     """
     return BandLayout(sr, n_fft, n_bands=n_bands, fmin=fmin, fmax=fmax, phon=phon)
+
+
+@dataclass(frozen=True)
+class Framing:
+    """How the equalizer cuts audio into frames, worked out once.
+
+    :class:`~sk_reseq.equalizer.ResonanceEqualizer` builds one in ``fit``
+    (``framing_``); its engine, the simulated panel's oracle and the
+    evaluation read frames through it, so they all see the same frames.
+    The stream convention: ``n_fft - hop`` zeros come before the audio (the
+    first frame ends at the first hop) and zeros pad the end to whole hops.
+
+    Parameters
+    ----------
+    sr : float
+        Sample rate.
+    n_fft, hop : int
+        Frame length and hop in samples (``hop`` divides ``n_fft``).
+    averaging_frames : int
+        Frames the detector's causal average spans.
+    layout : BandLayout
+        The bands of the frames' spectra.
+
+    Examples
+    --------
+    >>> from sk_reseq.equalizer import ResonanceEqualizer
+    >>> framing = ResonanceEqualizer(sr=44100).fit().framing_
+    >>> framing.n_fft, framing.hop, framing.n_frames(44100)
+    (4096, 1024, 47)
+    """
+
+    sr: float
+    n_fft: int
+    hop: int
+    averaging_frames: int
+    layout: BandLayout
+
+    @classmethod
+    def build(cls, sr, n_fft=None, hop=None, *, hops_per_frame=4, averaging=0.5,
+              n_bands=N_BANDS, fmin=20.0, fmax=20000.0, phon=80.0):
+        """The framing of settings as the estimators take them.
+
+        ``n_fft=None`` is :func:`default_n_fft`, ``hop=None`` is
+        ``n_fft // hops_per_frame``; ``averaging`` seconds of frames make
+        the detector's average (at least one frame).
+
+        Examples
+        --------
+        >>> from sk_reseq.spectral import Framing
+        >>> f = Framing.build(22050.0, hops_per_frame=2)
+        >>> f.n_fft, f.hop, f.averaging_frames, len(f.layout.centers)
+        (2048, 1024, 10, 400)
+        """
+        n_fft = default_n_fft(sr) if n_fft is None else int(n_fft)
+        hop = n_fft // hops_per_frame if hop is None else int(hop)
+        if not 0 < hop <= n_fft:
+            raise ValueError(f"hop_length must be at most n_fft ({n_fft}); got {hop}.")
+        averaging_frames = max(1, int(round((averaging * sr - n_fft) / hop)) + 1)
+        layout = cached_layout(float(sr), n_fft, int(n_bands), float(fmin), float(fmax),
+                               float(phon))
+        return cls(float(sr), n_fft, hop, averaging_frames, layout)
+
+    @property
+    def latency(self):
+        """Samples by which a stream's output lags its input."""
+        return self.n_fft - 1
+
+    def n_frames(self, n_samples):
+        """Number of frames of a track of ``n_samples`` samples."""
+        return -(-(int(n_samples) + self.n_fft - self.hop) // self.hop)
+
+    def frame_centers(self, frame_indices):
+        """Centre of each frame, in samples from the start (may be < 0)."""
+        return np.asarray(frame_indices) * self.hop + self.n_fft // 2 - (self.n_fft - self.hop)
+
+    def frame_times(self, n_samples):
+        """Centre of each frame of a track of ``n_samples`` samples, in seconds."""
+        return self.frame_centers(np.arange(self.n_frames(n_samples))) / self.sr
+
+    def frame_power(self, audio):
+        """Power spectra of a track's frames, summed over channels.
+
+        The frames the equalizer analyses (periodic Hann window, the
+        equalizer's power scale), without running its detector.
+
+        Parameters
+        ----------
+        audio : np.ndarray [shape=(channels, samples)]
+
+        Returns
+        -------
+        power : np.ndarray [shape=(n_frames(samples), n_fft // 2 + 1)]
+        """
+        n_frames = self.n_frames(audio.shape[1])
+        padded = np.zeros((audio.shape[0], (n_frames - 1) * self.hop + self.n_fft))
+        start = self.n_fft - self.hop
+        padded[:, start : start + audio.shape[1]] = audio
+        frames = np.lib.stride_tricks.sliding_window_view(padded, self.n_fft, axis=-1)
+        window = signal.get_window("hann", self.n_fft)
+        return power_spectrum(frames[:, :: self.hop], window).sum(axis=0)
 
 
 def default_n_fft(sr):

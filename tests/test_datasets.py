@@ -11,7 +11,7 @@ from sk_reseq.datasets import (
     make_listening_test,
     make_synthetic_music,
 )
-from sk_reseq.datasets._oracle import _band_distance, _frame_power
+from sk_reseq.datasets._oracle import _band_distance
 from sk_reseq.datasets._resonances import _inject
 from sk_reseq.equalizer import ResonanceEqualizer
 from sk_reseq.spectral import peaking_sos
@@ -160,11 +160,11 @@ def test_equalizing_at_the_oracle_brings_the_track_closer_to_clean(panel):
     strongest = np.argsort(-panel.oracle, kind="stable")[:4]
     assert panel.oracle[strongest].min() > 0
     for i in strongest:
-        reference = layout.levels(_frame_power(eq, panel.clean[i]))
+        reference = layout.levels(eq.framing_.frame_power(panel.clean[i]))
 
         def real_distance(factor):
             y = eq.equalize(panel.audio[i], factor=factor)
-            return _band_distance(layout.levels(_frame_power(eq, y)), reference)
+            return _band_distance(layout.levels(eq.framing_.frame_power(y)), reference)
 
         real = np.array([real_distance(f) for f in FACTOR_STEPS])
         assert real[np.flatnonzero(FACTOR_STEPS == panel.oracle[i])[0]] < real[0]
@@ -177,7 +177,8 @@ def test_equalizing_at_the_oracle_brings_the_track_closer_to_clean(panel):
 def test_frame_power_matches_the_equalizers_analysis():
     x = make_synthetic_music(1, 1.3, random_state=2)[0]
     eq = ResonanceEqualizer(sr=SR).fit()
-    np.testing.assert_allclose(_frame_power(eq, x), eq.analyze(x).power, rtol=1e-4, atol=1e-12)
+    np.testing.assert_allclose(eq.framing_.frame_power(x), eq.analyze(x).power,
+                               rtol=1e-4, atol=1e-12)
 
 
 def test_panel_is_deterministic_and_n_jobs_does_not_matter():

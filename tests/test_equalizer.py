@@ -228,3 +228,17 @@ def test_stream_channel_change_is_rejected():
     eq.process_block(np.zeros((2, 10), dtype=np.float32))
     with pytest.raises(ValueError, match="channels"):
         eq.process_block(np.zeros((1, 10), dtype=np.float32))
+
+
+def test_one_framing_worked_out_in_fit_and_refreshed_by_set_params():
+    eq = ResonanceEqualizer(sr=44100).fit()
+    framing = eq.framing_
+    assert (framing.n_fft, framing.hop) == (eq.n_fft_, eq.hop_length_)
+    assert eq.n_frames(44100) == framing.n_frames(44100) == len(eq.frame_times(44100))
+    np.testing.assert_allclose(eq.frame_times(44100) * 44100,
+                               framing.frame_centers(np.arange(framing.n_frames(44100))))
+    # The fitted sizes belong to the old settings: set_params drops them.
+    eq.set_params(sr=22050)
+    assert not hasattr(eq, "framing_") and not hasattr(eq, "n_fft_")
+    assert eq.n_frames(22050) == eq.framing_.n_frames(22050)
+    assert eq.n_fft_ == 2048

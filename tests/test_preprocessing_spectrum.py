@@ -30,7 +30,7 @@ def test_elc_spectrum_equals_equalizer_analysis(rng):
     eq = ResonanceEqualizer(sr=sr, averaging=0.5).fit()
     _, analysis = eq.equalize(x, return_analysis=True)
     n_fft, hop, step = eq.n_fft_, eq.hop_length_, eq.update_interval
-    k = (eq._configure()[2] - 1) // step + 1  # analysis frames averaged by the detector
+    k = (eq.framing_.averaging_frames - 1) // step + 1  # analysis frames the detector averages
     j = 60  # an analysis frame late enough that its averaging span lies inside the track
     start = (j - (k - 1) * step) * hop - (n_fft - hop)
     stop = j * hop - (n_fft - hop) + n_fft

@@ -1,9 +1,6 @@
 """The oracle factor: the attenuation that brings resonant music closest to its clean self."""
 
 import numpy as np
-from scipy.signal import get_window
-
-from ..spectral import power_spectrum
 
 __all__ = ["FACTOR_STEPS"]
 
@@ -20,21 +17,6 @@ def _band_distance(levels, reference):
     return np.mean((levels - reference) ** 2, axis=(-2, -1))
 
 
-def _frame_power(equalizer, audio):
-    """Per-frame power spectra, summed over channels, in the equalizer's framing.
-
-    The same frames as ``equalizer.analyze(audio).power`` (checked in the
-    tests) without running its detector, which the clean excerpt does not need.
-    """
-    n_fft, hop = equalizer.n_fft_, equalizer.hop_length_
-    n_frames = equalizer.n_frames(audio.shape[1])
-    # The equalizer's stream starts with n_fft - hop zeros and is padded at the end.
-    padded = np.zeros((audio.shape[0], (n_frames - 1) * hop + n_fft))
-    padded[:, n_fft - hop : n_fft - hop + audio.shape[1]] = audio
-    frames = np.lib.stride_tricks.sliding_window_view(padded, n_fft, axis=-1)[:, ::hop]
-    return power_spectrum(frames, get_window("hann", n_fft)).sum(axis=0)
-
-
 def _oracle_distances(equalizer, audio, clean, factors=FACTOR_STEPS):
     """Distance to ``clean`` of ``audio`` equalized at each of ``factors`` (the 17 steps).
 
@@ -48,7 +30,7 @@ def _oracle_distances(equalizer, audio, clean, factors=FACTOR_STEPS):
     """
     analysis = equalizer.analyze(audio)
     layout = analysis.layout
-    reference = layout.levels(_frame_power(equalizer, clean))
+    reference = layout.levels(equalizer.framing_.frame_power(clean))
     power = analysis.power
     # Resonances in dB on the DFT bins (the interpolation is linear).
     res_bins = (layout.interp @ analysis.resonances.astype(np.float64).T).T

@@ -91,10 +91,9 @@ class STFTEqualizerEngine:
     Parameters
     ----------
     n_channels : int
-    layout : BandLayout
-    hop : int
-    averaging_frames : int
-        Span of the detector's average, in frames (K).
+    framing : sk_reseq.spectral.Framing
+        The frames (n_fft, hop), the span of the detector's average in
+        frames (K) and the band layout.
     smoothing : float
         Smoothing width in octaves.
     smoothing_method : str
@@ -113,17 +112,17 @@ class STFTEqualizerEngine:
         The detector runs on frames whose index is a multiple of this.
     """
 
-    def __init__(self, n_channels, *, layout, hop, averaging_frames, smoothing, smoothing_method,
-                 threshold, link, factor_at, mix=1.0, output="equalized", recorder=None,
-                 dtype=np.float32, update_interval=1):
+    def __init__(self, n_channels, *, framing, smoothing, smoothing_method, threshold, link,
+                 factor_at, mix=1.0, output="equalized", recorder=None, dtype=np.float32,
+                 update_interval=1):
         self.n_channels = n_channels
-        self.layout = layout
-        self.n_fft = layout.n_fft
-        self.hop = hop
+        self.layout = layout = framing.layout
+        self.n_fft = framing.n_fft
+        self.hop = hop = framing.hop
         self.window = get_window("hann", self.n_fft).astype(dtype)
         self.update_interval = int(update_interval)
         # Analysis frames averaged by the detector (those within the span).
-        self.averaging_frames = (averaging_frames - 1) // self.update_interval + 1
+        self.averaging_frames = (framing.averaging_frames - 1) // self.update_interval + 1
         self.smoothing = smoothing
         self.smoothing_method = smoothing_method
         self.threshold = threshold

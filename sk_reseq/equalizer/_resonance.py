@@ -8,7 +8,7 @@ from sklearn.utils import Bunch
 
 from .._validation import AudioValueError, check_audio, check_factor, float_to_pcm
 from ..loudness import integrated_loudness, loudness_gain
-from ..spectral import N_BANDS, cached_layout, default_n_fft
+from ..spectral import N_BANDS, Framing
 from ..utils._sklearn_compat import Interval, StrOptions
 from ._engine import BlockStream, STFTEqualizerEngine, _Recorder
 
@@ -205,24 +205,22 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
 
     # -- configuration -------------------------------------------------
 
-    def _configure(self):
-        """Validate parameters and derive the framing (cheap, cached layout)."""
+    def _make_framing(self):
+        """Validate the parameters and work out the framing (cheap: the layout is cached)."""
         self._validate_params()
         check_factor(self.factor)
         if self.match_loudness and self.output == "delta":
             raise ValueError("match_loudness=True matches the equalized output to the input; "
                              "it does not apply to output='delta' (what is removed).")
-        n_fft = default_n_fft(self.sr) if self.n_fft is None else int(self.n_fft)
-        hop = n_fft // 4 if self.hop_length is None else int(self.hop_length)
-        if hop > n_fft or n_fft % hop:
+        framing = Framing.build(self.sr, self.n_fft, self.hop_length, averaging=self.averaging,
+                                n_bands=self.n_bands, fmin=self.fmin, fmax=self.fmax,
+                                phon=self.phon)
+        if framing.n_fft % framing.hop:  # the overlap-add needs whole hops per frame
             raise ValueError(
-                f"hop_length must divide n_fft and be at most n_fft; got hop_length={hop}, "
-                f"n_fft={n_fft}."
+                f"hop_length must divide n_fft; got hop_length={framing.hop}, "
+                f"n_fft={framing.n_fft}."
             )
-        span = self.averaging * self.sr
-        averaging_frames = max(1, int(round((span - n_fft) / hop)) + 1)
-        layout = cached_layout(float(self.sr), n_fft, int(self.n_bands), float(self.fmin),
-                         float(self.fmax), float(self.phon))
+        layout = framing.layout
         # A window wider than the bands smooths nothing more (and its size
         # in bands would be allocated): at most the layout's span.
         span = float(np.log2(layout.edges[-1] / layout.edges[0]))
@@ -232,7 +230,37 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
                 f"({layout.edges[0]:g} to {layout.edges[-1]:g} Hz, from fmin, fmax and sr); "
                 f"got {self.smoothing!r}."
             )
-        return n_fft, hop, averaging_frames, layout
+        return framing
+
+    @property
+    def framing_(self):
+        """The :class:`~sk_reseq.spectral.Framing` worked out in ``fit``.
+
+        Rebuilt from the fitted sizes on access (the band layout is cached),
+        so that a saved equalizer holds plain numbers only.
+        """
+        if "n_fft_" not in self.__dict__:
+            raise AttributeError("framing_ is set by fit().")
+        return Framing.build(self.sr, self.n_fft_, self.hop_length_, averaging=self.averaging,
+                             n_bands=self.n_bands, fmin=self.fmin, fmax=self.fmax, phon=self.phon)
+
+    def _framing(self):
+        """The framing of ``fit`` (fitting first when needed: there is nothing to learn)."""
+        if "n_fft_" not in self.__dict__:
+            self.fit()
+        return self.framing_
+
+    def set_params(self, **params):
+        """Set parameters; the framing is worked out again at the next use.
+
+        Returns
+        -------
+        self : ResonanceEqualizer
+        """
+        super().set_params(**params)
+        for name in ("n_fft_", "hop_length_", "latency_", "band_centers_"):
+            self.__dict__.pop(name, None)
+        return self
 
     def fit(self, X=None, y=None):
         """Validate the parameters; the equalizer learns nothing from data.
@@ -246,11 +274,11 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         -------
         self : ResonanceEqualizer
         """
-        n_fft, hop, _, layout = self._configure()
-        self.n_fft_ = n_fft
-        self.hop_length_ = hop
-        self.latency_ = n_fft - 1
-        self.band_centers_ = layout.centers
+        framing = self._make_framing()
+        self.n_fft_ = framing.n_fft
+        self.hop_length_ = framing.hop
+        self.latency_ = framing.latency
+        self.band_centers_ = framing.layout.centers
         self._stream = None
         return self
 
@@ -275,8 +303,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         >>> ResonanceEqualizer(sr=44100).n_frames(44100)
         47
         """
-        n_fft, hop, _, _ = self._configure()
-        return -(-(int(n_samples) + n_fft - hop) // hop)
+        return self._framing().n_frames(n_samples)
 
     def frame_times(self, n_samples):
         """Centre time in seconds of each analysis frame.
@@ -287,9 +314,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         >>> ResonanceEqualizer(sr=44100).frame_times(44100)[:2].round(4).tolist()
         [-0.0232, 0.0]
         """
-        n_fft, hop, _, _ = self._configure()
-        j = np.arange(self.n_frames(n_samples))
-        return (j * hop + n_fft / 2 - (n_fft - hop)) / self.sr
+        return self._framing().frame_times(n_samples)
 
     def _factor_function(self, factor, n_frames=None):
         factor = check_factor(factor)
@@ -316,12 +341,9 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
 
     def _engine(self, n_channels, factor_at, recorder, dtype):
         """A streaming engine reading its per-frame factors from ``factor_at``."""
-        _, hop, averaging_frames, layout = self._configure()
         return STFTEqualizerEngine(
             n_channels,
-            layout=layout,
-            hop=hop,
-            averaging_frames=averaging_frames,
+            framing=self._framing(),
             smoothing=self.smoothing,
             smoothing_method=self.smoothing_method,
             threshold=self.threshold,
@@ -336,8 +358,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
 
     def frame_centers(self, frame_indices):
         """Centre of each analysis frame, in samples from the start (may be < 0)."""
-        n_fft, hop, _, _ = self._configure()
-        return np.asarray(frame_indices) * hop + n_fft // 2 - (n_fft - hop)
+        return self._framing().frame_centers(frame_indices)
 
     def _process_track(self, x, factor_at, recorder=None, progress=None, out=None):
         """Equalize one float track (channels, samples); returns same dtype.
@@ -346,7 +367,8 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         engine before any output is written, and the output lags the input
         by ``n_fft - hop`` samples, so no sample is overwritten before it is read.
         """
-        n_fft, hop, _, _ = self._configure()
+        framing = self._framing()
+        n_fft, hop = framing.n_fft, framing.hop
         dtype = np.float64 if x.dtype == np.float64 else np.float32
         n_channels, n = x.shape
         engine = self._engine(n_channels, factor_at, recorder, dtype)
@@ -494,7 +516,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         return y[0] if squeeze else y
 
     def _analysis_bunch(self, recorder, n_samples):
-        _, _, _, layout = self._configure()
+        layout = self._framing().layout
         frames = {k: np.concatenate(v) for k, v in recorder.frames.items() if v}
         means = {f"mean_{k}": v / max(recorder.count, 1) for k, v in recorder.sums.items()}
         gain_map, mean_frame = recorder.gain_map()

@@ -17,8 +17,7 @@ from threadpoolctl import threadpool_limits
 from .._validation import check_windows
 from ..spectral import (
     N_BANDS,
-    cached_layout,
-    default_n_fft,
+    Framing,
     peaking_power_response,
     random_peaking_filters,
     resonances,
@@ -221,18 +220,18 @@ class ResonanceProfile(TransformerMixin, BaseEstimator):
         return self
 
     def _set_framing(self):
-        self.n_fft_ = default_n_fft(self.sr) if self.n_fft is None else int(self.n_fft)
-        self.hop_length_ = self.n_fft_ // 2 if self.hop_length is None else int(self.hop_length)
-        if self.hop_length_ > self.n_fft_:
-            raise ValueError(f"hop_length must be at most n_fft ({self.n_fft_}); got "
-                             f"{self.hop_length_}.")
-        span = self.averaging * self.sr
-        self.averaging_frames_ = max(1, int(round((span - self.n_fft_) / self.hop_length_)) + 1)
-        self.band_centers_ = self._layout().centers
+        framing = Framing.build(self.sr, self.n_fft, self.hop_length, hops_per_frame=2,
+                                averaging=self.averaging)
+        self.n_fft_, self.hop_length_ = framing.n_fft, framing.hop
+        self.averaging_frames_ = framing.averaging_frames
+        self.band_centers_ = framing.layout.centers
         self.n_features_out_ = len(PROFILE_FEATURES)
 
     def _layout(self):
-        return cached_layout(float(self.sr), self.n_fft_)
+        # The framing of fit, from its sizes (the layout is cached): a saved
+        # profile holds plain numbers only.
+        return Framing.build(self.sr, self.n_fft_, self.hop_length_, hops_per_frame=2,
+                             averaging=self.averaging).layout
 
     def _batches(self, X, layout, size=16):
         # Windows a few at a time: per-frame spectra of all windows at once would be large.

@@ -10,8 +10,7 @@ from sklearn.utils.validation import check_is_fitted, validate_data
 from .._validation import check_windows
 from ..spectral import (
     N_BANDS,
-    cached_layout,
-    default_n_fft,
+    Framing,
     power_spectrum,
     resonances,
     smooth_bands,
@@ -143,15 +142,12 @@ class ELCSpectrum(TransformerMixin, BaseEstimator):
         """
         self._validate_params()
         check_windows(X)
-        self.n_fft_ = default_n_fft(self.sr) if self.n_fft is None else int(self.n_fft)
-        self.hop_length_ = self.n_fft_ // 4 if self.hop_length is None else int(self.hop_length)
-        self.band_centers_ = self._get_layout().centers
+        framing = Framing.build(self.sr, self.n_fft, self.hop_length, n_bands=self.n_bands,
+                                fmin=self.fmin, fmax=self.fmax, phon=self.phon)
+        self.n_fft_, self.hop_length_ = framing.n_fft, framing.hop
+        self.band_centers_ = framing.layout.centers
         self.n_features_out_ = len(self.band_centers_)
         return self
-
-    def _get_layout(self):
-        return cached_layout(float(self.sr), self.n_fft_, int(self.n_bands), float(self.fmin),
-                       float(self.fmax), float(self.phon))
 
     def transform(self, X):
         """ELC-weighted band levels in dB.
@@ -166,7 +162,9 @@ class ELCSpectrum(TransformerMixin, BaseEstimator):
         """
         check_is_fitted(self)
         X = check_windows(X)
-        layout = self._get_layout()
+        # The framing of fit, from its sizes (the layout is cached).
+        layout = Framing.build(self.sr, self.n_fft_, self.hop_length_, n_bands=self.n_bands,
+                               fmin=self.fmin, fmax=self.fmax, phon=self.phon).layout
         # Power summed over channels, then averaged over frames (Welch); band
         # power is linear in the power spectrum, so the mean can come after it.
         _, banded = frame_band_power(X, layout, self.hop_length_)
