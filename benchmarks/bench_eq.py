@@ -6,7 +6,10 @@ Prints one JSON line:
 - rtf_floor: the same for a bare rfft/irfft overlap-add with the same framing
   (Hann analysis and synthesis, n_fft 4096, hop 1024): the floor.
 - rtf_librosa: a librosa stft/istft round trip with the same framing.
-- speed_vs_floor (goal >= 0.7) and speed_vs_librosa (goal >= 2).
+- speed_vs_floor (goal >= 0.7) and speed_vs_librosa (goal >= 2), one thread.
+- speed_vs_floor_2_threads: the same with two FFT threads on both sides
+  (``workers=2``), and speedup_2_threads: the equalizer at two FFT threads
+  over one.
 - speed_vs_floor_mean_smoothing: the same ratio with smoothing_method="mean",
   which shows what the default running median across bands costs.
 - peak_extra_memory_ratio: peak extra memory while equalizing a 10-minute
@@ -27,7 +30,7 @@ SR = 44100
 N_FFT, HOP = 4096, 1024
 
 
-def bare_ola(x):
+def bare_ola(x, workers=1):
     """rfft -> irfft overlap-add with the equalizer's framing and chunking."""
     window = np.hanning(N_FFT + 1)[:-1].astype(np.float32)
     pad = np.pad(x, [(0, 0), (N_FFT - HOP, N_FFT)])
@@ -38,8 +41,8 @@ def bare_ola(x):
         stop = min(start + chunk, n_frames)
         seg = pad[:, start * HOP : (stop - 1) * HOP + N_FFT]
         frames = np.lib.stride_tricks.sliding_window_view(seg, N_FFT, axis=1)[:, ::HOP]
-        spec = scipy.fft.rfft(frames * window, axis=-1)
-        back = scipy.fft.irfft(spec, n=N_FFT, axis=-1).astype(np.float32) * window
+        spec = scipy.fft.rfft(frames * window, axis=-1, workers=workers)
+        back = scipy.fft.irfft(spec, n=N_FFT, axis=-1, workers=workers).astype(np.float32) * window
         for k in range(N_FFT // HOP):
             part = back[:, :, k * HOP : (k + 1) * HOP].reshape(x.shape[0], -1)
             out[:, start * HOP + k * HOP : start * HOP + k * HOP + part.shape[1]] += part
@@ -73,6 +76,9 @@ def main():
     eq_mean = ResonanceEqualizer(factor=0.5, sr=SR, n_fft=N_FFT, hop_length=HOP,
                                  smoothing_method="mean").fit()
     t_eq_mean = best_time(eq_mean.transform, x)
+    eq2 = ResonanceEqualizer(factor=0.5, sr=SR, n_fft=N_FFT, hop_length=HOP, workers=2).fit()
+    t_eq2 = best_time(eq2.transform, x)
+    t_floor2 = best_time(lambda a: bare_ola(a, workers=2), x)
 
     long = np.tile(x, (1, 5))  # 10 minutes
     tracemalloc.start()
@@ -88,6 +94,8 @@ def main():
         "speed_vs_floor": round(t_floor / t_eq, 3),
         "speed_vs_librosa": round(t_librosa / t_eq, 3),
         "speed_vs_floor_mean_smoothing": round(t_floor / t_eq_mean, 3),
+        "speed_vs_floor_2_threads": round(t_floor2 / t_eq2, 3),
+        "speedup_2_threads": round(t_eq / t_eq2, 3),
         "peak_extra_memory_ratio": round(peak / long.nbytes, 3),
     }
     print(json.dumps(result))

@@ -242,3 +242,12 @@ def test_one_framing_worked_out_in_fit_and_refreshed_by_set_params():
     assert not hasattr(eq, "framing_") and not hasattr(eq, "n_fft_")
     assert eq.n_frames(22050) == eq.framing_.n_frames(22050)
     assert eq.n_fft_ == 2048
+
+
+def test_fft_workers_do_not_change_the_output():
+    x = np.random.default_rng(3).standard_normal((2, 22050)).astype(np.float32)
+    one = ResonanceEqualizer(sr=22050, factor=0.8).fit().transform(x)
+    two = ResonanceEqualizer(sr=22050, factor=0.8, workers=2).fit().transform(x)
+    np.testing.assert_allclose(two, one, atol=1e-6)
+    with pytest.raises(ValueError, match="workers"):
+        ResonanceEqualizer(workers=0).fit()

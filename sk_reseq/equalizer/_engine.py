@@ -110,17 +110,20 @@ class STFTEqualizerEngine:
     dtype : numpy dtype
     update_interval : int
         The detector runs on frames whose index is a multiple of this.
+    workers : int
+        Threads of each FFT (scipy.fft).
     """
 
     def __init__(self, n_channels, *, framing, smoothing, smoothing_method, threshold, link,
                  factor_at, mix=1.0, output="equalized", recorder=None, dtype=np.float32,
-                 update_interval=1):
+                 update_interval=1, workers=1):
         self.n_channels = n_channels
         self.layout = layout = framing.layout
         self.n_fft = framing.n_fft
         self.hop = hop = framing.hop
         self.window = get_window("hann", self.n_fft).astype(dtype)
         self.update_interval = int(update_interval)
+        self.workers = int(workers)
         # Analysis frames averaged by the detector (those within the span).
         self.averaging_frames = (framing.averaging_frames - 1) // self.update_interval + 1
         self.smoothing = smoothing
@@ -173,11 +176,11 @@ class STFTEqualizerEngine:
         frames = np.lib.stride_tricks.as_strided(
             buf, (self.n_channels, n_frames, self.n_fft),
             (channel_stride, self.hop * sample_stride, sample_stride), writeable=False)
-        spectrum = scipy.fft.rfft(frames * self.window, axis=-1)
+        spectrum = scipy.fft.rfft(frames * self.window, axis=-1, workers=self.workers)
         self._apply_gains(spectrum, *self._gains(spectrum))
         # overwrite_x: the spectrum is ours to spend; saves pocketfft a copy of it.
-        out_frames = scipy.fft.irfft(spectrum, n=self.n_fft, axis=-1, overwrite_x=True).astype(
-            self.dtype, copy=False)
+        out_frames = scipy.fft.irfft(spectrum, n=self.n_fft, axis=-1, overwrite_x=True,
+                                     workers=self.workers).astype(self.dtype, copy=False)
         out = self._overlap_add(out_frames)
         self._inbuf = buf[:, n_frames * self.hop :]
         self._frame += n_frames

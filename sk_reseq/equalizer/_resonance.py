@@ -9,7 +9,7 @@ from sklearn.utils import Bunch
 from .._validation import AudioValueError, check_audio, check_factor, float_to_pcm
 from ..loudness import integrated_loudness, loudness_gain
 from ..spectral import N_BANDS, Framing
-from ..utils._sklearn_compat import Interval, StrOptions
+from ..utils._sklearn_compat import Interval, Options, StrOptions
 from ._engine import BlockStream, STFTEqualizerEngine, _Recorder
 
 __all__ = ["ResonanceEqualizer"]
@@ -81,6 +81,11 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         resonances with their own factor. The detector reads 0.5 s of audio,
         so refreshing it every few hops changes nothing audible and saves
         most of its cost.
+    workers : int, default=1
+        Threads of each FFT (``scipy.fft``'s ``workers``; -1: all cores).
+        The output does not depend on it. One thread per file is usually
+        the better use of cores (``sk-reseq eq -o DIR --jobs N``); more FFT
+        threads help a single long file.
     link_channels : bool, default=True
         True: one gain curve from the channels' summed power, applied to all
         channels (keeps the stereo image). False: one curve per channel.
@@ -156,6 +161,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         "threshold": [Interval(Real, 0, None, closed="left")],
         "averaging": [Interval(Real, 0, None, closed="left")],
         "update_interval": [Interval(Integral, 1, None, closed="left")],
+        "workers": [Interval(Integral, 1, None, closed="left"), Options(Integral, {-1})],
         "link_channels": ["boolean"],
         "mix": [Interval(Real, 0, 1, closed="both")],
         "output": [StrOptions({"equalized", "delta"})],
@@ -179,6 +185,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         threshold=1.0,
         averaging=0.5,
         update_interval=2,
+        workers=1,
         link_channels=True,
         mix=1.0,
         output="equalized",
@@ -198,6 +205,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
         self.threshold = threshold
         self.averaging = averaging
         self.update_interval = update_interval
+        self.workers = workers
         self.link_channels = link_channels
         self.mix = mix
         self.output = output
@@ -354,6 +362,7 @@ class ResonanceEqualizer(TransformerMixin, BaseEstimator):
             recorder=recorder,
             dtype=dtype,
             update_interval=self.update_interval,
+            workers=self.workers,
         )
 
     def frame_centers(self, frame_indices):

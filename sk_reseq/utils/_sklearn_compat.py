@@ -5,7 +5,7 @@ and may move them between releases; importing them only here means a new
 release breaks one file, where a fallback can go. Everything else in the
 package imports them from this module.
 
-- ``Interval``, ``StrOptions``, ``HasMethods``, ``validate_params``: the
+- ``Interval``, ``Options``, ``StrOptions``, ``HasMethods``, ``validate_params``: the
   parameter constraints of ``_parameter_constraints`` (what scikit-learn's
   own estimators use for ``_validate_params``).
 - ``check_feature_names_in``, ``num_samples``, ``safe_indexing``: input
@@ -17,7 +17,13 @@ package imports them from this module.
 
 from sklearn.base import _fit_context as fit_context
 from sklearn.utils import _safe_indexing as safe_indexing
-from sklearn.utils._param_validation import HasMethods, Interval, StrOptions, validate_params
+from sklearn.utils._param_validation import (
+    HasMethods,
+    Interval,
+    Options,
+    StrOptions,
+    validate_params,
+)
 from sklearn.utils.metadata_routing import _MetadataRequester as MetadataRequester
 from sklearn.utils.validation import _check_feature_names_in as check_feature_names_in
 from sklearn.utils.validation import _num_samples as num_samples
@@ -25,6 +31,7 @@ from sklearn.utils.validation import _num_samples as num_samples
 __all__ = [
     "HasMethods",
     "Interval",
+    "Options",
     "StrOptions",
     "validate_params",
     "check_feature_names_in",
