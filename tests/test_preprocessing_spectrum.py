@@ -29,13 +29,14 @@ def test_elc_spectrum_equals_equalizer_analysis(rng):
     x = (0.1 * rng.standard_normal((2, sr * 2))).astype(np.float32)
     eq = ResonanceEqualizer(sr=sr, averaging=0.5).fit()
     _, analysis = eq.equalize(x, return_analysis=True)
-    n_fft, hop, step = eq.n_fft_, eq.hop_length_, eq.update_interval
-    k = (eq.framing_.averaging_frames - 1) // step + 1  # analysis frames the detector averages
+    n_fft, hop = eq.n_fft_, eq.hop_length_
+    k = eq.framing_.averaging_frames  # the frames the detector averages, every one
     j = 60  # an analysis frame late enough that its averaging span lies inside the track
-    start = (j - (k - 1) * step) * hop - (n_fft - hop)
+    assert j % eq.update_interval == 0
+    start = (j - (k - 1)) * hop - (n_fft - hop)
     stop = j * hop - (n_fft - hop) + n_fft
     window = x[None, :, start:stop]
-    spec = ELCSpectrum(sr=sr, n_fft=n_fft, hop_length=hop * step).fit(window)
+    spec = ELCSpectrum(sr=sr, n_fft=n_fft, hop_length=hop).fit(window)
     np.testing.assert_allclose(spec.transform(window)[0], analysis.levels[j], atol=1e-3)
     det = ResonanceDetector(band_range=(20.0, sr / 2)).fit(spec.transform(window))
     np.testing.assert_allclose(det.transform(spec.transform(window))[0],

@@ -445,6 +445,8 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
             return np.zeros((0, 0), dtype=np.float32)
         self._stream.ended = True  # the padding is not audio: predict nothing from it
         n_channels = self._stream.equalizer.n_channels
+        # The analysis covers the track's frames, not those of the padding.
+        self._stream.equalizer.recorder.max_frames = self.equalizer_.n_frames(self._stream.total)
         tail = self.process_block(np.zeros((n_channels, self.latency_), dtype=np.float32))
         self.factors_ = Bunch(times=np.arange(len(self._stream.raw)) * self._hop_samples / self.sr,
                               raw=np.asarray(self._stream.raw),

@@ -30,8 +30,10 @@ class _Recorder:
     the track need not be known in advance (streams).
     """
 
-    def __init__(self, keep_frames, max_columns=2048):
+    def __init__(self, keep_frames, max_columns=2048, max_frames=None):
         self.keep_frames = keep_frames
+        # Frames beyond a track's own (the padding that finishes its last frames) are not its.
+        self.max_frames = max_frames
         self.frames = {"levels": [], "smoothed": [], "resonances": [], "gain_db": [],
                        "power": []}
         self.sums = None
@@ -42,6 +44,10 @@ class _Recorder:
         self._map_counts = np.zeros(self.max_columns, dtype=np.int64)
 
     def add(self, power, levels, smoothed, res, gains):
+        if self.max_frames is not None:
+            keep = max(0, min(len(levels), self.max_frames - self.count))
+            power = None if power is None else power[:keep]
+            levels, smoothed, res, gains = levels[:keep], smoothed[:keep], res[:keep], gains[:keep]
         arrays = {"levels": levels, "smoothed": smoothed, "resonances": res, "gain_db": gains}
         if self.keep_frames:
             for key, value in arrays.items():
@@ -109,7 +115,11 @@ class STFTEqualizerEngine:
     recorder : _Recorder, optional
     dtype : numpy dtype
     update_interval : int
-        The detector runs on frames whose index is a multiple of this.
+        The detector runs on frames whose index is a multiple of this; the
+        frames between take resonances interpolated linearly (in dB) between
+        the analyses before and after them, so a frame waits for the next
+        analysis: the output comes ``lookahead = (update_interval - 1) * hop``
+        samples later.
     workers : int
         Threads of each FFT (scipy.fft).
     """
@@ -123,9 +133,11 @@ class STFTEqualizerEngine:
         self.hop = hop = framing.hop
         self.window = get_window("hann", self.n_fft).astype(dtype)
         self.update_interval = int(update_interval)
+        self.lookahead = (self.update_interval - 1) * hop
         self.workers = int(workers)
-        # Analysis frames averaged by the detector (those within the span).
-        self.averaging_frames = (framing.averaging_frames - 1) // self.update_interval + 1
+        # Frames averaged by the detector: every frame within the span, also
+        # when the detector itself runs on every update_interval-th frame only.
+        self.averaging_frames = framing.averaging_frames
         self.smoothing = smoothing
         self.smoothing_method = smoothing_method
         self.threshold = threshold
@@ -167,6 +179,9 @@ class STFTEqualizerEngine:
         """
         buf = np.concatenate([self._inbuf, block.astype(self.dtype, copy=False)], axis=1)
         n_frames = (buf.shape[1] - self.n_fft) // self.hop + 1 if buf.shape[1] >= self.n_fft else 0
+        # Up to the last analysis frame: the frames after it wait for the next one.
+        m = self.update_interval
+        n_frames = max(0, (self._frame + n_frames - 1) // m * m - self._frame + 1)
         if n_frames <= 0:
             self._inbuf = buf
             return np.zeros((self.n_channels, 0), dtype=self.dtype)
@@ -177,7 +192,7 @@ class STFTEqualizerEngine:
             buf, (self.n_channels, n_frames, self.n_fft),
             (channel_stride, self.hop * sample_stride, sample_stride), writeable=False)
         spectrum = scipy.fft.rfft(frames * self.window, axis=-1, workers=self.workers)
-        self._apply_gains(spectrum, *self._gains(spectrum))
+        self._apply_gains(spectrum, self._gains(spectrum))
         # overwrite_x: the spectrum is ours to spend; saves pocketfft a copy of it.
         out_frames = scipy.fft.irfft(spectrum, n=self.n_fft, axis=-1, overwrite_x=True,
                                      workers=self.workers).astype(self.dtype, copy=False)
@@ -205,67 +220,66 @@ class STFTEqualizerEngine:
         return acc[:, :n_frames].reshape(n_channels, n_frames * hop)
 
     def _gains(self, spectrum):
-        """Linear scale factors per run of frames, and each frame's run.
+        """Linear scale factors of each frame (frames, [channels,] n_bins), complex.
 
-        Returns ``scale`` (n_runs, [channels,] n_bins), complex, and
-        ``run_of_frame`` (n_frames,). The detector runs on every
-        ``update_interval``-th frame (absolute index); the frames between
-        reuse its resonances with their own factor.
+        The detector runs on every ``update_interval``-th frame (absolute
+        index) over the causal average of every frame's band power, and a
+        batch ends on an analysis frame (see :meth:`push`); a frame between
+        two analyses takes their levels and resonances interpolated linearly
+        in dB, with its own factor.
         """
         n = spectrum.shape[1]
         frame_idx = np.arange(self._frame, self._frame + n)
         m = self.update_interval
         analysis = np.flatnonzero(frame_idx % m == 0)
         keep_power = self.recorder is not None and self.recorder.keep_frames
-        power = self._power(spectrum if keep_power else spectrum[:, analysis])
-        if len(analysis):
-            banded = self.layout.band_power(power[analysis] if keep_power else power)
-            banded *= self._power_scale  # on 400 bands rather than every bin
-            # Band mapping is linear, so averaging over frames after it gives the
-            # same numbers as before it, on 400 values per frame instead of n_bins.
-            averaged = self._causal_average(banded)
-            # float32 from here on: ample for dB values and faster to smooth.
-            levels = self.layout.band_power_to_levels(averaged).astype(np.float32)
-            smoothed, res, _ = self.layout.analyze(
-                levels, self.smoothing, 0.0, self.smoothing_method, self.threshold
-            )
-            held = (np.concatenate([self._held[0], levels]),
-                    np.concatenate([self._held[1], smoothed]),
-                    np.concatenate([self._held[2], res]))
-        else:
-            held = self._held
-        # Row of ``held`` for each frame: the last analysis frame at or before it.
-        first = len(self._held[0])
-        rows = first - 1 + np.searchsorted(analysis, np.arange(n), side="right")
-        self._held = tuple(h[-1:] for h in held)
-        factors = np.asarray(self.factor_at(frame_idx), dtype=np.float32)
-        # One scale curve per run of frames sharing (analysis row, factor): a
-        # constant factor costs one exponential-and-interpolation per analysis frame.
-        new_run = np.ones(n, dtype=bool)
-        new_run[1:] = (rows[1:] != rows[:-1]) | (factors[1:] != factors[:-1])
-        starts = np.flatnonzero(new_run)
-        shape = (-1,) + (1,) * (held[2].ndim - 1)
-        gains_db = -factors[starts].reshape(shape) * held[2][rows[starts]]
+        power = self._power(spectrum)
+        banded = self.layout.band_power(power)
+        banded *= self._power_scale  # on 400 bands rather than every bin
+        # Band mapping is linear, so averaging over frames after it gives the
+        # same numbers as before it, on 400 values per frame instead of n_bins.
+        averaged = self._causal_average(banded)
+        # float32 from here on: ample for dB values and faster to smooth.
+        levels = self.layout.band_power_to_levels(averaged[analysis]).astype(np.float32)
+        smoothed, res, _ = self.layout.analyze(
+            levels, self.smoothing, 0.0, self.smoothing_method, self.threshold
+        )
+        # The last analysis of the previous batch, then this batch's.
+        held = (np.concatenate([self._held[0], levels]),
+                np.concatenate([self._held[1], smoothed]),
+                np.concatenate([self._held[2], res]))
+        self._held = tuple(h[-1:] for h in held)  # the batch ends on an analysis frame
+        # Each frame's analysis at or before it, the one after it, and the weight
+        # of the one after (0 on an analysis frame).
+        rows = len(held[0]) - len(analysis) - 1 + np.searchsorted(analysis, np.arange(n),
+                                                                  side="right")
+        after = np.minimum(rows + 1, len(held[0]) - 1)
+        shape = (-1,) + (1,) * (res.ndim - 1)
+        weight = ((frame_idx % m) / m).astype(np.float32).reshape(shape)
+
+        def per_frame(h):
+            return h[rows] if m == 1 else (1 - weight) * h[rows] + weight * h[after]
+
+        factors = np.asarray(self.factor_at(frame_idx), dtype=np.float32).reshape(shape)
+        frame_res = per_frame(held[2])
+        gains_db = -factors * frame_res
         scale = self.layout.scale_factors(gains_db)
         if self.recorder is not None:
-            per_frame = [h[rows] for h in held]
             # Only kept frames need the power itself (in its public scale).
             kept_power = power * self._power_scale if keep_power else None
-            self.recorder.add(kept_power, *per_frame, -factors.reshape(shape) * per_frame[2])
+            self.recorder.add(kept_power, per_frame(held[0]), per_frame(held[1]), frame_res,
+                              gains_db)
         # Dry/wet in the spectral domain: mix * wet + (1 - mix) * dry.
         if self.mix != 1.0:
             scale = 1.0 - self.mix * (1.0 - scale)
         if self.output == "delta":
             scale = 1.0 - scale
         # Complex, because numpy multiplies complex by complex faster than by float.
-        return scale.astype(self._complex), np.cumsum(new_run) - 1
+        return scale.astype(self._complex)
 
-    def _apply_gains(self, spectrum, scale, run_of_frame):
-        """Multiply each frame of ``spectrum`` (channels, frames, bins) by its run's scale."""
-        # Copying the scale out to every frame first is faster than numpy's
-        # broadcast over a reshaped (runs, frames per run) view of the spectrum.
-        per_frame = scale[run_of_frame]
-        spectrum *= per_frame[None] if self.link else np.moveaxis(per_frame, 0, 1)
+    def _apply_gains(self, spectrum, scale):
+        """Multiply each frame of ``spectrum`` (channels, frames, bins) by its scale."""
+        spectrum *= scale[None] if self.link else np.moveaxis(scale, 0, 1)
 
     def _power(self, spectrum):
         """Squared magnitudes (n_frames, [channels,] n_bins), summed over linked channels.
@@ -296,9 +310,10 @@ class STFTEqualizerEngine:
 class BlockStream:
     """An engine fed block by block that answers each block with as many samples.
 
-    The engine returns whole hops; this keeps the ``hop - 1`` samples of
-    delay that make every answer exactly as long as its block, so the output
-    is the offline output delayed by the equalizer's latency. Both
+    The engine returns whole hops, up to its lookahead late; this keeps the
+    ``hop - 1 + lookahead`` samples of delay that make every answer exactly
+    as long as its block, so the output is the offline output delayed by the
+    equalizer's latency. Both
     equalizers stream through it.
 
     Parameters
@@ -313,7 +328,10 @@ class BlockStream:
         self.recorder = recorder
         self.n_channels = engine.n_channels
         self.n_samples = 0
-        self._pending = np.zeros((engine.n_channels, engine.hop - 1), dtype=np.float32)
+        # The engine's output lags by up to its lookahead more at times: start
+        # with that much delay too, so that every answer is as long as its block.
+        self._pending = np.zeros((engine.n_channels, engine.hop - 1 + engine.lookahead),
+                                 dtype=np.float32)
 
     def push(self, block):
         """Equalize float32 ``block`` (channels, m); returns (channels, m) samples."""

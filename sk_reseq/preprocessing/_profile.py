@@ -82,9 +82,10 @@ class ResonanceProfile(TransformerMixin, BaseEstimator):
     n_fft : int, default=None
         DFT size; None picks :func:`sk_reseq.spectral.default_n_fft`.
     hop_length : int, default=None
-        Frame hop; None means ``n_fft // 2``: the frames the equalizer's
+        Frame hop; None means ``n_fft // 2``, the frames the equalizer's
         detector analyses (its hop ``n_fft // 4`` times its default
-        ``update_interval`` of 2).
+        ``update_interval`` of 2); the equalizer's average runs over the
+        frames between too, which changes little at half the work.
     averaging : float, default=0.5
         Seconds of frames the detector averages (the equalizer's default).
     smoothing : float, default=1.0
