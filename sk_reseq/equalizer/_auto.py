@@ -295,7 +295,8 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
 
         Returns
         -------
-        factors : np.ndarray [shape=(equalizer_.n_frames(n_samples),)]
+        factors : np.ndarray [shape=(n_frames,)]
+            One factor per analysis frame (``equalizer_.n_frames(n_samples)`` of them).
 
         Examples
         --------
