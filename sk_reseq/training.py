@@ -11,7 +11,9 @@ with ratings, or arrays) to a fitted model that
   :class:`~sk_reseq.preprocessing.ResonanceDetector`, no Essentia needed),
   a :class:`~sklearn.preprocessing.StandardScaler` and an
   :class:`~sk_reseq.models.FFNRegressor`;
-- ``"drn"``: a :class:`~sk_reseq.models.DRNRegressor` on the raw PCM;
+- ``"drn"``: a :class:`~sk_reseq.models.DRNRegressor` on the raw PCM: on a
+  CPU the filterbank DRN of :data:`~sk_reseq.models.CPU_DRN_PARAMS`, with
+  ``device="cuda"`` the paper's network;
 - ``"resonance"``: a :class:`~sk_reseq.preprocessing.ResonanceProfile`
   whose band model learnt real music from the panel's clean excerpts, then
   a :class:`~sk_reseq.models.RatingTargetRegressor` (linear). It needs
@@ -73,6 +75,9 @@ def make_model(model="ffn", features=None, *, random_state=0, **net_params):
     random_state : int
     **net_params
         Parameters of the network (e.g. ``hidden_sizes``, ``max_epochs``).
+        The DRN starts from :data:`~sk_reseq.models.CPU_DRN_PARAMS` unless
+        ``device`` names a GPU (``"cuda"``, ``"cuda:1"``): then from the
+        paper's network, ``DRNRegressor()``'s defaults.
 
     Returns
     -------
@@ -84,12 +89,14 @@ def make_model(model="ffn", features=None, *, random_state=0, **net_params):
     >>> [name for name, _ in make_model("ffn", "resonances").steps]
     ['elcspectrum', 'resonancedetector', 'standardscaler', 'ffnregressor']
     """
-    from .models import DRNRegressor, FFNRegressor, RatingTargetRegressor
+    from .models import CPU_DRN_PARAMS, DRNRegressor, FFNRegressor, RatingTargetRegressor
 
     if model in ("drn", "resonance") and features is not None:
         raise ValueError(f"features applies to the FFN only, not to model={model!r}.")
     if model == "drn":
-        return Pipeline([("drnregressor", DRNRegressor(random_state=random_state, **net_params))])
+        gpu = str(net_params.get("device", "cpu")).startswith("cuda")
+        params = {**({} if gpu else CPU_DRN_PARAMS), **net_params}
+        return Pipeline([("drnregressor", DRNRegressor(random_state=random_state, **params))])
     if model == "resonance":
         if net_params:
             raise ValueError(f"network parameters {sorted(net_params)} apply to 'ffn' and 'drn', "
@@ -200,7 +207,10 @@ def train_model(data="simulated", model="ffn", features=None, *, n_tracks=120, d
     X, Y, rows = sampler.fit_resample(panel.audio, Y)
     weights = _distance_weights(panel.oracle_distances)[rows] if target == "oracle" else None
     groups = np.asarray(panel.groups)[rows]
-    est = make_model(model, features, random_state=random_state, **(net_params or {}))
+    net_params = dict(net_params or {})
+    if model == "drn":  # the DRN reads windows of exactly n_samples
+        net_params.setdefault("n_samples", X.shape[-1])
+    est = make_model(model, features, random_state=random_state, **net_params)
     logger.info("training %s on %d windows of %d tracks (%s)", model, len(X), len(panel.audio),
                 panel.source)
     with _single_thread(model):

@@ -8,19 +8,47 @@ from sklearn.utils import estimator_checks
 from sk_reseq._validation import AudioValueError
 from sk_reseq.metrics import msbe_scorer
 from sk_reseq.models import (
+    CPU_DRN_PARAMS,
     DRNRegressor,
     FFNRegressor,
     MeanRatingRegressor,
     _inference,
     dilation_schedule,
+    gabor_filterbank,
     receptive_field,
 )
+from sk_reseq.persistence import load_model, save_model
 
 
 def tiny(**params):
     defaults = dict(n_blocks=3, block_sizes=(8, 8, 8), pool_size=64, final_size=4, n_samples=256,
                     max_epochs=15, batch_size=16, lr=1e-2, random_state=0)
     return DRNRegressor(**{**defaults, **params})
+
+
+def tiny_filterbank(**params):
+    """The CPU configuration, shrunk: 24 bands of 100 Hz-3 kHz at 8 kHz, 1024-sample windows."""
+    defaults = dict(CPU_DRN_PARAMS, n_filters=24, filter_length=256, hop_length=64, sr=8000,
+                    fmin=100.0, fmax=3000.0, n_blocks=3, block_sizes=(8, 8, 8), pool_size=4,
+                    final_size=8, n_samples=1024, max_epochs=20, random_state=0)
+    return DRNRegressor(**{**defaults, **params})
+
+
+def tone_panel(n_tracks=32, windows=2, n_samples=1024, sr=8000, seed=0):
+    """Noise of random level plus a tone of random frequency; the rating is the tone's level.
+
+    The window's total level says little (the noise level is random), so the
+    model has to find a narrow peak anywhere in the spectrum.
+    """
+    rng = np.random.default_rng(seed)
+    level = rng.uniform(0.0, 1.0, n_tracks)
+    groups = np.repeat(np.arange(n_tracks), windows)
+    n = groups.size
+    t = np.arange(n_samples) / sr
+    freq, phase = rng.uniform(200, 2500, (n, 1)), rng.uniform(0, 2 * np.pi, (n, 1))
+    tone = 0.2 * level[groups, None] * np.sin(2 * np.pi * freq * t + phase)
+    noise = rng.uniform(0.05, 0.3, (n, 1, 1)) * rng.standard_normal((n, 2, n_samples))
+    return (tone[:, None, :] + noise).astype(np.float32), level[groups], groups
 
 
 def loud_panel(n_tracks=24, windows=4, n_samples=256, n_raters=5, seed=0):
@@ -252,3 +280,117 @@ def test_cuda():
     X, Y, _ = loud_panel(n_tracks=4, windows=2)
     est = tiny(max_epochs=1, device="cuda").fit(X, Y)
     assert est.predict(X).shape == (len(X),)
+
+
+# --- the filterbank DRN (CPU configuration) -------------------------------------
+
+def test_defaults_stay_the_paper_network():
+    est = DRNRegressor()
+    assert est.frontend == "pcm"
+    assert (est.n_blocks, tuple(est.block_sizes), est.pool_size, est.final_size) == (
+        10, (100, 100, 300), 300, 10)
+    with pytest.raises(TypeError):
+        CPU_DRN_PARAMS["n_blocks"] = 3  # read-only: one shared configuration
+    DRNRegressor(**CPU_DRN_PARAMS)._validate_params()
+
+
+def test_gabor_filterbank_bands_pick_their_frequency_and_tile_the_spectrum():
+    weights, centres = gabor_filterbank(32, 1024, sr=8000, fmin=100, fmax=3200)
+    assert weights.shape == (64, 1024) and weights.dtype == np.float32
+    np.testing.assert_allclose(centres[[0, -1]], [100, 3200])
+    np.testing.assert_allclose(np.diff(np.log(centres)), np.log(32) / 31)  # log-spaced
+    t = np.arange(1024) / 8000
+
+    def band_power(freq, phase=0.3):
+        return ((weights @ np.cos(2 * np.pi * freq * t + phase)) ** 2).reshape(32, 2).sum(1)
+
+    for k in (3, 15, 28):
+        power = band_power(centres[k])
+        assert power.argmax() == k
+        assert power[k] == pytest.approx(0.25, rel=0.02)  # unit gain at the centre
+    total = [band_power(f).sum() for f in np.geomspace(130, 3000, 50)]
+    assert 10 * np.log10(max(total) / min(total)) < 1.0  # no gaps between bands (< 1 dB)
+
+
+@pytest.mark.parametrize("kwargs, match", [
+    (dict(fmax=4000.0), "fmax"), (dict(fmin=3000.0, fmax=1000.0), "fmin"),
+    (dict(filter_length=2048), "filter_length"),
+])
+def test_filterbank_bad_parameters(kwargs, match):
+    X, y, _ = tone_panel(n_tracks=4, windows=1)
+    with pytest.raises(ValueError, match=match):
+        tiny_filterbank(**kwargs).fit(X, y)
+
+
+def test_filterbank_drn_finds_a_tone_anywhere_in_the_spectrum():
+    X, y, groups = tone_panel(n_tracks=64, windows=2)
+    cv = GroupKFold(n_splits=3)
+
+    def cv_msbe(est):
+        return -cross_validate(est, X, y, groups=groups, cv=cv,
+                               scoring=msbe_scorer)["test_score"].mean()
+
+    drn, mean = cv_msbe(tiny_filterbank()), cv_msbe(MeanRatingRegressor())
+    assert drn < 0.5 * mean, (drn, mean)
+
+
+def test_filterbank_architecture_and_folded_inference():
+    X, y, _ = tone_panel(n_tracks=6, windows=2)
+    est = tiny_filterbank(max_epochs=2, clip=False, mid_side=True).fit(X, y)
+    module = est.net_.module_.eval()
+    assert est.center_frequencies_.shape == (24,)
+    assert est.receptive_field_ == 15  # bands: dilations 1, 2, 4
+    with torch.no_grad():
+        spectrum = module.frontend(torch.from_numpy(X))
+        assert spectrum.shape == (len(X), 2, 24)  # mid and side, one value per band
+        assert module.blocks(module.norm(spectrum)).shape == (len(X), 8, 24)
+        eager = module(torch.from_numpy(X)).numpy()
+    np.testing.assert_allclose(est.predict(X), eager, atol=1e-4)
+    folded = est._inference_module()[0]
+    convs = [m for m in folded.modules() if isinstance(m, torch.nn.Conv1d)]
+    assert len(convs) == est.n_blocks  # 1x1 paths folded; the frontend is a functional conv
+    # The fixed filterbank is rebuilt from the parameters, not stored.
+    assert not any(k.startswith("frontend") for k in module.state_dict())
+
+
+def test_trainable_frontend_learns_its_kernels():
+    X, y, _ = tone_panel(n_tracks=6, windows=2)
+    est = tiny_filterbank(max_epochs=2, train_frontend=True, early_stopping_patience=None)
+    est.fit(X, y)
+    learnt = est.net_.module_.state_dict()["frontend.weight"][:, 0].numpy()
+    initial, _ = gabor_filterbank(24, 256, sr=8000, fmin=100, fmax=3000)
+    assert learnt.shape == initial.shape and not np.allclose(learnt, initial)
+
+
+def test_filterbank_drn_saves_and_loads(tmp_path):
+    X, y, _ = tone_panel(n_tracks=6, windows=2)
+    est = tiny_filterbank(max_epochs=2).fit(X, y)
+    loaded = load_model(save_model(est, tmp_path / "fb.skops"))
+    np.testing.assert_allclose(loaded.predict(X), est.predict(X), atol=1e-6)
+    np.testing.assert_allclose(loaded.center_frequencies_, est.center_frequencies_)
+
+
+def test_filterbank_sklearn_api_checks():
+    for name in API_CHECKS:
+        getattr(estimator_checks, name)("DRNRegressor", tiny_filterbank())
+
+
+def test_make_model_drn_is_the_cpu_network_unless_a_gpu_is_asked_for():
+    from sk_reseq.training import make_model
+
+    cpu = make_model("drn")[-1]
+    assert {k: cpu.get_params()[k] for k in CPU_DRN_PARAMS} == dict(CPU_DRN_PARAMS)
+    gpu = make_model("drn", device="cuda")[-1]  # not fitted: no GPU needed to build it
+    assert gpu.frontend == "pcm" and gpu.n_blocks == 10 and gpu.device == "cuda"
+    assert make_model("drn", max_epochs=2)[-1].max_epochs == 2  # net_params win
+
+
+def test_train_model_drn_reads_windows_of_the_requested_length():
+    from sk_reseq.training import train_model
+
+    small = dict(n_filters=16, filter_length=512, hop_length=256, n_blocks=2, pool_size=4,
+                 max_epochs=1)
+    model = train_model(model="drn", n_tracks=4, duration=1.0, n_raters=3, n_windows=2,
+                        window=0.75, net_params=small)
+    assert model[-1].n_samples == round(0.75 * 22050)
+    assert model.predict(np.zeros((1, 2, round(0.75 * 22050)), np.float32)).shape == (1,)

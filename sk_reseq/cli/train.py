@@ -36,6 +36,9 @@ def register(subparsers):
     p.add_argument("--duration", type=float, help="seconds per simulated track")
     p.add_argument("--n-windows", type=int, help="windows sampled per track")
     p.add_argument("--epochs", type=int, help="maximum training epochs")
+    p.add_argument("--device", help="torch device of the ffn and drn networks (default cpu); "
+                                    "with a GPU (cuda) the drn is the paper's network, on the "
+                                    "CPU the filterbank DRN that learns in minutes")
     p.add_argument("-q", "--quiet", action="store_true", help="no progress bar or summary")
     p.set_defaults(func=run)
 
@@ -62,6 +65,11 @@ def run(args):
             settings[key] = getattr(args, key)
     if args.epochs is not None:
         settings["net_params"]["max_epochs"] = args.epochs
+    if args.device is not None:
+        if settings["model"] not in ("ffn", "drn"):
+            raise ValueError(f"--device applies to the ffn and drn networks, not to "
+                             f"--model {settings['model']}.")
+        settings["net_params"]["device"] = args.device
     if simulated and settings.get("source"):
         for item in settings["source"]:
             if not Path(item).exists():

@@ -2,7 +2,8 @@
 
 - :class:`MeanRatingRegressor` predicts the mean training rating (baseline).
 - :class:`FFNRegressor` is the feed-forward network on audio features (4.1).
-- :class:`DRNRegressor` is the dilated residual network on stereo PCM (4.2).
+- :class:`DRNRegressor` is the dilated residual network on stereo PCM (4.2);
+  :data:`CPU_DRN_PARAMS` configures it to learn on a CPU (a filterbank frontend).
 - :class:`RatingTargetRegressor` fits any scikit-learn regressor to a rating matrix.
 
 The networks are scikit-learn estimators that train a skorch ``NeuralNet``
@@ -15,6 +16,7 @@ import importlib
 
 from .._optional import missing_extra_message
 from ._baseline import MeanRatingRegressor
+from ._presets import CPU_DRN_PARAMS
 from ._target import RatingTargetRegressor
 
 # Names served lazily (PEP 562) from the modules that import torch.
@@ -24,16 +26,19 @@ _TORCH_NAMES = {
     "tiered_sizes": "._modules",
     "dilation_schedule": "._modules",
     "receptive_field": "._modules",
+    "gabor_filterbank": "._modules",
 }
 
 __all__ = [
     "MeanRatingRegressor",
     "FFNRegressor",
     "DRNRegressor",
+    "CPU_DRN_PARAMS",
     "RatingTargetRegressor",
     "tiered_sizes",
     "dilation_schedule",
     "receptive_field",
+    "gabor_filterbank",
 ]
 
 

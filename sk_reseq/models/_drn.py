@@ -1,14 +1,20 @@
 """DRNRegressor: the paper's dilated residual network on stereo PCM (4.2)."""
 
-from numbers import Integral
+from numbers import Integral, Real
 
 import numpy as np
 
 from .._validation import AudioValueError, check_windows
-from ..utils._sklearn_compat import Interval
+from ..utils._sklearn_compat import Interval, StrOptions
 from ._base import BaseNetRegressor
 from ._ffn import _positive_int_tuple
-from ._modules import DRNModule, dilation_schedule, receptive_field, tiered_sizes
+from ._modules import (
+    DRNModule,
+    FilterbankFrontend,
+    dilation_schedule,
+    receptive_field,
+    tiered_sizes,
+)
 
 N_CHANNELS = 2
 
@@ -39,6 +45,17 @@ class DRNRegressor(BaseNetRegressor):
     1x1 path folded into the centre tap of its dilated kernel (one
     convolution + ReLU per block), in batches of ``predict_batch_size``.
 
+    The defaults are the paper's Table 3 network: about 10 GFLOPs per
+    window, 1 window/s of training on a CPU thread, a GPU's job. With
+    ``frontend="filterbank"`` the first layer is a strided convolution
+    initialised as a constant-Q filterbank (:class:`FilterbankFrontend`:
+    ``n_filters`` log-spaced bands from ``fmin`` to ``fmax``, kernels of
+    ``filter_length``, stride ``hop_length``), whose log band power,
+    averaged over the window, the residual blocks read along the frequency
+    axis; ``pool_size`` then counts bands. :data:`CPU_DRN_PARAMS` is the
+    configuration of that kind that learns on a CPU in minutes (see the
+    models guide for its cost and how it was chosen).
+
     Parameters
     ----------
     n_blocks : int, default=10
@@ -57,9 +74,30 @@ class DRNRegressor(BaseNetRegressor):
         The default network has dilations 1 ... 512 and a receptive field of
         2047 samples (93 ms at 22 050 Hz).
     pool_size : int, default=300
-        Kernel and stride of the temporal average pooling.
+        Kernel and stride of the temporal average pooling (of the average
+        pooling over bands with ``frontend="filterbank"``).
     final_size : int, default=10
         Units of the final standard block.
+    frontend : {"pcm", "filterbank"}, default="pcm"
+        ``"pcm"``: the residual blocks read the stereo samples (the paper).
+        ``"filterbank"``: they read the window's log spectrum from a
+        filterbank convolution (see above).
+    n_filters : int, default=128
+        Filterbank bands (``frontend="filterbank"`` only, as are the
+        parameters up to ``train_frontend``).
+    filter_length : int, default=2048
+        Taps of each filterbank kernel (93 ms at 22 050 Hz); at most
+        ``n_samples``.
+    hop_length : int, default=512
+        Stride of the filterbank convolution, in samples.
+    fmin, fmax : float, default=40.0, 10000.0
+        Lowest and highest band centre in Hz (``fmax < sr / 2``).
+    mid_side : bool, default=False
+        Filter the side channel ``(L - R) / 2`` too, besides the mid channel
+        ``(L + R) / 2``.
+    train_frontend : bool, default=False
+        Learn the filterbank kernels (initialised to the bank) instead of
+        keeping them fixed.
     sr : int, default=22050
         Sample rate the windows must have (the paper's 22 050 Hz). Input
         arrays do not carry a rate: resampling (and cutting windows) is
@@ -90,8 +128,13 @@ inference_dtype, random_state, device, verbose
     dilations_ : tuple of int
         Dilation of each residual block.
     receptive_field_ : int
-        Receptive field of the residual stack in samples,
-        ``1 + (kernel_size - 1) * sum(dilations_)``.
+        Receptive field of the residual stack,
+        ``1 + (kernel_size - 1) * sum(dilations_)``: in samples with
+        ``frontend="pcm"``, in filterbank bands with ``"filterbank"`` (whose
+        every band sees the whole window).
+    center_frequencies_ : np.ndarray or None
+        Centre frequencies of the filterbank bands in Hz (None with
+        ``frontend="pcm"``).
     valid_mask_ : np.ndarray of bool [shape=(n_windows,)]
         Windows of ``fit`` held out for early stopping / LR reduction.
     n_iter_ : int
@@ -115,6 +158,15 @@ inference_dtype, random_state, device, verbose
     (2,)
     >>> drn.dilations_, drn.receptive_field_
     ((1, 2, 4), 15)
+
+    The configuration that learns on a CPU, here shrunk to a toy size:
+
+    >>> from sk_reseq.models import CPU_DRN_PARAMS
+    >>> params = {**CPU_DRN_PARAMS, "n_filters": 16, "filter_length": 64, "hop_length": 32,
+    ...           "pool_size": 4, "max_epochs": 3}
+    >>> fb = DRNRegressor(**params, n_samples=256, random_state=0).fit(X, amp)
+    >>> fb.center_frequencies_.shape, fb.predict(X[:2]).shape
+    ((16,), (2,))
     """
 
     _parameter_constraints = {
@@ -128,6 +180,14 @@ inference_dtype, random_state, device, verbose
         "dilation_cycle": [Interval(Integral, 1, None, closed="left"), None],
         "pool_size": [Interval(Integral, 1, None, closed="left")],
         "final_size": [Interval(Integral, 1, None, closed="left")],
+        "frontend": [StrOptions({"pcm", "filterbank"})],
+        "n_filters": [Interval(Integral, 2, None, closed="left")],
+        "filter_length": [Interval(Integral, 2, None, closed="left")],
+        "hop_length": [Interval(Integral, 1, None, closed="left")],
+        "fmin": [Interval(Real, 0, None, closed="neither")],
+        "fmax": [Interval(Real, 0, None, closed="neither")],
+        "mid_side": ["boolean"],
+        "train_frontend": ["boolean"],
         "sr": [Interval(Integral, 1, None, closed="left")],
         "n_samples": [Interval(Integral, 1, None, closed="left")],
         "predict_batch_size": [Interval(Integral, 1, None, closed="left"), None],
@@ -145,6 +205,14 @@ inference_dtype, random_state, device, verbose
         dilation_cycle=10,
         pool_size=300,
         final_size=10,
+        frontend="pcm",
+        n_filters=128,
+        filter_length=2048,
+        hop_length=512,
+        fmin=40.0,
+        fmax=10000.0,
+        mid_side=False,
+        train_frontend=False,
         sr=22050,
         n_samples=11025,
         lr=1e-3,
@@ -174,6 +242,14 @@ inference_dtype, random_state, device, verbose
         self.dilation_cycle = dilation_cycle
         self.pool_size = pool_size
         self.final_size = final_size
+        self.frontend = frontend
+        self.n_filters = n_filters
+        self.filter_length = filter_length
+        self.hop_length = hop_length
+        self.fmin = fmin
+        self.fmax = fmax
+        self.mid_side = mid_side
+        self.train_frontend = train_frontend
         self.sr = sr
         self.n_samples = n_samples
         self.lr = lr
@@ -228,12 +304,30 @@ inference_dtype, random_state, device, verbose
         self.block_sizes_ = tiered_sizes(int(self.n_blocks), low, mid, high)
         self.dilations_ = dilation_schedule(int(self.n_blocks), self.dilation_cycle)
         self.receptive_field_ = receptive_field(self.kernel_size, self.dilations_)
+        self.center_frequencies_ = None
+        if self.frontend == "filterbank":
+            if self.filter_length > self.n_samples:
+                raise ValueError(f"filter_length ({self.filter_length}) must not exceed the "
+                                 f"window, n_samples={self.n_samples}.")
+            if not self.fmin < self.fmax < self.sr / 2:
+                raise ValueError(f"need fmin < fmax < sr / 2 = {self.sr / 2:g} Hz; got "
+                                 f"fmin={self.fmin!r}, fmax={self.fmax!r}.")
+            self.center_frequencies_ = self._build_frontend().centres
+
+    def _build_frontend(self):
+        return FilterbankFrontend(
+            n_filters=int(self.n_filters), filter_length=int(self.filter_length),
+            hop_length=int(self.hop_length), sr=self.sr, fmin=float(self.fmin),
+            fmax=float(self.fmax), mid_side=bool(self.mid_side),
+            trainable=bool(self.train_frontend),
+        )
 
     def _build_module(self):
+        frontend = self._build_frontend() if self.frontend == "filterbank" else None
         return DRNModule(
             N_CHANNELS, self.n_samples, block_sizes=self.block_sizes_, dilations=self.dilations_,
             kernel_size=int(self.kernel_size), pool_size=int(self.pool_size),
-            final_size=int(self.final_size),
+            final_size=int(self.final_size), frontend=frontend,
         )
 
     def __sklearn_tags__(self):

@@ -8,7 +8,9 @@ sample as the centre tap of the dilated kernel ('same' padding, odd
 kernel), so the folded 1x1 weights are added to that tap and the whole
 block becomes one convolution followed by ReLU. This removes the 1x1
 convolution, both normalisations and the sum; the output equals the eval
-network's up to float rounding.
+network's up to float rounding. A filterbank DRN keeps its frontend and the
+BatchNorm after it: that one precedes a zero-padded convolution, so folding
+it would change the padded edges (and it costs a few hundred multiplies).
 """
 
 import copy
@@ -79,6 +81,8 @@ def fold_batchnorm(module):
             for block in module.blocks:
                 layers += _fold_standard(block)
         elif isinstance(module, DRNModule):
+            if module.frontend is not None:
+                layers += [module.frontend, module.norm]  # BN before a padded conv: kept
             for block in module.blocks:
                 layers += _fold_residual(block)
             layers += [module.pool, nn.Flatten(1)]
