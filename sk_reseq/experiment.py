@@ -48,6 +48,7 @@ from .model_selection import (
     make_bayes_search,
 )
 from .model_selection._compare import _evaluate, _run_seeds, quiet_worker_restarts
+from .models import CPU_DRN_PARAMS
 
 pd = import_optional("pandas", "sk_reseq.experiment")
 
@@ -70,6 +71,13 @@ class ExperimentConfig:
         Label written into the outputs.
     n_tracks, n_raters, duration : int, int, float
         Size of the simulated listening test (``data="simulated"`` only).
+    source : tuple of str or None
+        Music of the simulated listening test: folders or files (paths
+        relative to the current folder), None for the built-in synthetic
+        music.
+    variants : int
+        Resonance variants of each excerpt of the simulated test (rows of
+        one music file stay in one group, so on one side of every split).
     n_windows : int
         Windows drawn per track.
     models : tuple of str
@@ -100,6 +108,8 @@ class ExperimentConfig:
     n_tracks: int = 150
     n_raters: int = 15
     duration: float = 10.0
+    source: tuple = None
+    variants: int = 1
     n_windows: int = 100
     models: tuple = ("baseline", "ffn", "drn")
     hpo_n_partitions: int = 2
@@ -134,26 +144,22 @@ CONFIGS = {
     # the paper: 150 tracks, 2 HPO partitions of 10/10/130, 5 x 5-fold CV
     "paper": ExperimentConfig(name="paper", ffn_params={"max_epochs": 100},
                               drn_params={"max_epochs": 50}),
-    # about 8 minutes on 2 CPU cores: small panel, small DRN, short training.
-    # Many tracks, few windows each: the target is per track, so tracks teach
-    # more than windows, and the DRN's cost grows with the windows. Its DRN is
-    # deep and narrow: 9 blocks reach 511 samples (about 43 Hz of frequency
-    # resolution at 22 050 Hz); 3 blocks of any width see only 15 samples and
-    # cannot tell a resonance from the music's own tone.
+    # minutes on 2 CPU cores: small panel, short training. Many tracks, few
+    # windows each: the target is per track, so tracks teach more than
+    # windows. Its DRN is the filterbank one of CPU_DRN_PARAMS: DRNs on the
+    # samples that fit here (3-9 blocks of 8-16 channels, receptive fields of
+    # 15-1023 samples) stayed at the baseline.
     "quick": ExperimentConfig(
         name="quick", n_tracks=300, duration=3.0, n_windows=2, hpo_n_partitions=1, hpo_n_test=10,
         hpo_n_valid=10, hpo_n_test_windows=2, hpo_n_iter=4, hpo_n_points=2, cv_n_splits=5,
         cv_n_repeats=2,
         ffn_params={"max_epochs": 40, "early_stopping_patience": 8, "lr_reduce_patience": 4},
-        drn_params={"n_blocks": 9, "block_size_low": 8, "block_size_mid": 8, "block_size_high": 8,
-                    "pool_size": 300, "final_size": 8, "max_epochs": 4,
-                    "early_stopping_patience": 3, "lr_reduce_patience": 2, "batch_size": 16,
-                    "predict_batch_size": 64},
+        drn_params=dict(CPU_DRN_PARAMS),
         ffn_space={"n_blocks": [1, 2], "block_size_low": [32, 128], "block_size_mid": [32, 128],
                    "block_size_high": [32, 128], "lr": [1e-3, 3e-3]},
         drn_space={"n_blocks": None, "block_size_low": None, "block_size_mid": None,
                    "block_size_high": None, "pool_size": None, "final_size": None,
-                   "lr": [5e-4, 2e-3]},
+                   "lr": [1e-3, 5e-3]},
     ),
     # the test suite's end-to-end run: same code path, toy sizes
     "tiny": ExperimentConfig(
@@ -215,10 +221,11 @@ def _read_json(path):
 def _load_data(data, config, progress):
     """The panel (:func:`sk_reseq.datasets.load_panel`, the one loader) at 22 050 Hz."""
     simulated = isinstance(data, str) and data == "simulated"
-    bar = _bar(progress and simulated, config.n_tracks, "simulating tracks")
+    bar = _bar(progress and simulated, config.n_tracks * config.variants, "simulating tracks")
     with bar if bar is not None else nullcontext():
         return load_panel(data, sr=SR, n_tracks=config.n_tracks, n_raters=config.n_raters,
-                          duration=config.duration, random_state=config.random_state,
+                          duration=config.duration, source=config.source,
+                          variants=config.variants, random_state=config.random_state,
                           progress=bar.update if bar is not None else None)
 
 
@@ -365,8 +372,9 @@ def run_experiment(config, data, out_dir, *, resume=True, n_jobs=None, progress=
     # Check the data before anything is written to out_dir.
     data = _load_data(data, config, progress)
     min_tracks = config.hpo_n_partitions * config.hpo_n_test + config.cv_n_splits
-    if len(data.audio) < min_tracks:
-        raise ValueError(f"data has {len(data.audio)} tracks; config {config.name!r} needs at "
+    n_groups = len(np.unique(data.groups))  # variants of one recording count once
+    if n_groups < min_tracks:
+        raise ValueError(f"data has {n_groups} tracks; config {config.name!r} needs at "
                          f"least {min_tracks} (HPO test tracks plus one per CV fold).")
     meta = json.loads(json.dumps({"config": config.to_dict(), "data": data.source,
                                   "fingerprint": _fingerprint(data.audio, data.ratings)}))
@@ -397,8 +405,8 @@ def run_experiment(config, data, out_dir, *, resume=True, n_jobs=None, progress=
             np.save(fh, features)
     inputs = {"features": features, "pcm": pcm}
 
-    n_tracks = len(data.audio)
-    valid_fraction = config.hpo_n_valid / max(n_tracks - config.hpo_n_test, 1)
+    # The nets hold out hpo_n_valid of the groups (recordings) they train on.
+    valid_fraction = config.hpo_n_valid / max(n_groups - config.hpo_n_test, 1)
     models = _models(config, valid_fraction)
 
     # 2. hyper-parameter search of the networks

@@ -45,8 +45,9 @@ class DRNRegressor(BaseNetRegressor):
     1x1 path folded into the centre tap of its dilated kernel (one
     convolution + ReLU per block), in batches of ``predict_batch_size``.
 
-    The defaults are the paper's Table 3 network: about 10 GFLOPs per
-    window, 1 window/s of training on a CPU thread, a GPU's job. With
+    The defaults are the paper's Table 3 network: 18 GFLOPs per window
+    (folded; 24 as trained), under 1 window/s of training on two CPU
+    threads, a GPU's job. With
     ``frontend="filterbank"`` the first layer is a strided convolution
     initialised as a constant-Q filterbank (:class:`FilterbankFrontend`:
     ``n_filters`` log-spaced bands from ``fmin`` to ``fmax``, kernels of
@@ -113,11 +114,14 @@ inference_dtype, random_state, device, verbose
         As in :class:`FFNRegressor` (defaults: lr=1e-3, max_epochs=50,
         batch_size=32).
     predict_batch_size : int or None, default=None
-        Windows per forward pass in ``predict``; None means 1 on a CPU and
-        32 on a GPU. On a CPU one window's activations (300 x 11 025 floats,
-        13 MB, for the paper's network) already exceed the caches, so
-        larger passes only add memory traffic: 32 windows at once were 1.3x
-        slower per window than one at a time (``benchmarks/bench_drn.py``).
+        Windows per forward pass in ``predict``; None means 1 for the
+        paper's network on a CPU and 32 otherwise. On a CPU one window's
+        activations (300 x 11 025 floats, 13 MB, for the paper's network)
+        already exceed the caches, so larger passes only add memory
+        traffic: 32 windows at once were 1.3x slower per window than one at
+        a time. The filterbank DRN's activations are small and its
+        per-pass overhead dominates: 32 windows per pass were 3.3x faster
+        per window than one (``benchmarks/bench_drn.py``).
 
     Attributes
     ----------
@@ -291,7 +295,7 @@ inference_dtype, random_state, device, verbose
     def _predict_batch_size(self, device):
         if self.predict_batch_size is not None:
             return self.predict_batch_size
-        return 32 if device.type == "cuda" else 1
+        return 32 if device.type == "cuda" or self.frontend == "filterbank" else 1
 
     def _resolve_architecture(self):
         sizes = _positive_int_tuple(self.block_sizes, "block_sizes")
