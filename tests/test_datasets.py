@@ -258,6 +258,49 @@ def test_cli_panel_make_writes_a_complete_panel(tmp_path, capsys):
     assert "not an empty folder" in capsys.readouterr().err
 
 
+def test_cli_panel_make_from_folders_with_variants_keeps_recordings_grouped(tmp_path):
+    from sk_reseq.audio import save_audio
+    from sk_reseq.cli import main
+    from sk_reseq.datasets import load_panel
+
+    music = make_synthetic_music(3, 2.0, random_state=0)
+    for clip, (folder, name) in zip(music, (("a", "x"), ("a", "y"), ("b", "z"))):
+        (tmp_path / folder).mkdir(exist_ok=True)
+        save_audio(tmp_path / folder / f"{name}.wav", clip, SR)
+    out = tmp_path / "panel"
+    assert main(["panel", "make", str(out), "--source", str(tmp_path / "a"), str(tmp_path / "b"),
+                 "--variants", "2", "--n-tracks", "3", "--n-raters", "2", "--duration", "1",
+                 "-q"]) == 0
+    panel = load_panel(out)
+    assert sorted(panel.track_names) == ["000-x-v0", "000-x-v1", "001-y-v0", "001-y-v1",
+                                         "002-z-v0", "002-z-v1"]
+    stems = [n.split("-")[1] for n in panel.track_names]
+    # Rows share a group exactly when they share the recording.
+    same_group = panel.groups[:, None] == panel.groups[None, :]
+    same_stem = np.array(stems)[:, None] == np.array(stems)[None, :]
+    np.testing.assert_array_equal(same_group, same_stem)
+    assert "`" + str(tmp_path / "b") + "`" in (out / "README.md").read_text()
+
+
+def test_load_panel_folder_groups_errors(tmp_path):
+    from sk_reseq.cli import main
+    from sk_reseq.datasets import load_panel
+
+    out = tmp_path / "panel"
+    assert main(["panel", "make", str(out), "--n-tracks", "2", "--n-raters", "2", "--duration",
+                 "1", "-q"]) == 0
+    tracks = pd.read_csv(out / "tracks.csv")
+    np.testing.assert_array_equal(load_panel(out).groups, tracks["group"])
+    tracks.iloc[:1].to_csv(out / "tracks.csv", index=False)
+    with pytest.raises(ValueError, match=r"no group for 1 of the audio files \(e.g. 'track001'"):
+        load_panel(out)
+    tracks.drop(columns="group").to_csv(out / "tracks.csv", index=False)
+    np.testing.assert_array_equal(load_panel(out).groups, [0, 1])  # one group per track
+    (out / "tracks.csv").write_bytes(b'"unclosed\n')
+    with pytest.raises(ValueError, match="not a readable CSV"):
+        load_panel(out)
+
+
 def test_panel_from_real_music(music_files):
     data = make_listening_test(
         n_tracks=4, n_raters=3, source=music_files[:2], duration=2.0, random_state=0

@@ -39,8 +39,12 @@ def register(subparsers):
                    help="excerpt length in seconds (default 10)")
     p.add_argument("--sr", type=int, default=22050, help="sample rate in Hz (default 22050)")
     p.add_argument("--seed", type=int, default=0, help="random seed (default 0)")
-    p.add_argument("--source", metavar="DIR",
-                   help="take excerpts of the audio files in DIR instead of synthetic music")
+    p.add_argument("--source", metavar="DIR", nargs="+",
+                   help="take excerpts of the audio files in these folders (or files) instead "
+                        "of synthetic music")
+    p.add_argument("--variants", type=int, default=1,
+                   help="resonance variants of each excerpt (default 1); tracks.csv's group "
+                        "column keeps the variants of one recording together in grouped splits")
     p.add_argument("--format", choices=("flac", "wav"), default="flac",
                    help="audio file format (default flac, 24-bit)")
     p.add_argument("--jobs", type=int, default=1, help="parallel jobs (default 1; -1 = all cores)")
@@ -98,7 +102,7 @@ def _readme(data, args, audio_ext):
     summary = rater_summary(data.frame).reset_index()
     profiles = data.rater_profiles.reset_index()
     source = ("the built-in synthetic music" if args.source is None
-              else f"excerpts of `{args.source}`")
+              else "excerpts of " + ", ".join(f"`{s}`" for s in args.source))
     return f"""# Simulated listening panel (synthetic)
 
 **These ratings are synthetic**: simulated raters, not people. The panel imitates
@@ -114,7 +118,7 @@ the shape and statistics of the listening test of Grachten, Deruty and Tanguy
 - `ratings.csv`: long format `track,rater,rating`; an empty rating = declined.
   Read it with `sk_reseq.datasets.load_ratings`.
 - `tracks.csv`: per excerpt, the number and summed gain of injected
-  resonances and the oracle factor.
+  resonances, the oracle factor and the group (the recording it comes from).
 - `resonances.csv`: every injected resonance (centre, Q, gain).
 
 ## The model
@@ -143,9 +147,11 @@ def run_make(args):
 
     out = _check_outdir(args.outdir)
     ext = f".{args.format}"
-    with tqdm(total=args.n_tracks, desc="simulating", unit="track", disable=args.quiet) as bar:
+    total = args.n_tracks * args.variants
+    with tqdm(total=total, desc="simulating", unit="track", disable=args.quiet) as bar:
         data = make_listening_test(
             n_tracks=args.n_tracks, n_raters=args.n_raters, source=args.source,
+            variants=args.variants,
             duration=args.duration, sr=args.sr, n_jobs=args.jobs, random_state=args.seed,
             progress=bar.update,
         )
@@ -166,6 +172,7 @@ def run_make(args):
         tracks["n_resonances"] = [int(counts.get(n, 0)) for n in data.track_names]
         tracks["strength_db"] = data.strength
         tracks["oracle"] = data.oracle
+        tracks["group"] = data.groups  # the recording (source file) of each track
         tracks.to_csv(staging / "tracks.csv", index=False, float_format="%.6g")
         data.resonances.to_csv(staging / "resonances.csv", index=False, float_format="%.6g")
         (staging / "README.md").write_text(_readme(data, args, ext), encoding="utf-8")

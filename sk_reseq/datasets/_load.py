@@ -42,7 +42,8 @@ def load_panel(data="simulated", *, sr=22050, n_tracks=150, n_raters=15, duratio
         ``audio`` (list of float32 arrays at ``sr``), ``ratings``
         ``(n_tracks, n_raters)`` with NaN = declined, ``track_names``,
         ``groups`` (the music of each track: rows of one group share music;
-        one group per track for rated folders) and ``source``; a simulated
+        from the ``group`` column of a folder's ``tracks.csv``, else one group
+        per track) and ``source``; a simulated
         panel also has ``oracle``, ``oracle_distances`` and ``n_resonances``, and ``clean`` with
         ``return_clean``.
 
@@ -63,7 +64,7 @@ def load_panel(data="simulated", *, sr=22050, n_tracks=150, n_raters=15, duratio
         from ._panel import make_listening_test
 
         sim = make_listening_test(n_tracks, n_raters, duration=duration, sr=sr,
-                                  source=_music_files(source), variants=variants,
+                                  source=source, variants=variants,
                                   return_clean=return_clean, random_state=random_state,
                                   progress=progress)
         panel = Bunch(audio=sim.audio, ratings=np.asarray(sim.ratings, dtype=float),
@@ -92,7 +93,7 @@ def load_panel(data="simulated", *, sr=22050, n_tracks=150, n_raters=15, duratio
         audio, names = load_audio_folder(audio_dir, sr=sr)
         ratings = align_ratings(load_ratings(csv), names)
         return Bunch(audio=audio, ratings=ratings.to_numpy(dtype=float), track_names=names,
-                     groups=np.arange(len(names)), source=str(folder))
+                     groups=_folder_groups(folder / "tracks.csv", names), source=str(folder))
     if isinstance(data, dict) and {"audio", "ratings"} <= set(data):
         from ..audio import resample
 
@@ -108,13 +109,28 @@ def load_panel(data="simulated", *, sr=22050, n_tracks=150, n_raters=15, duratio
                     f"dict with 'audio', 'sr' and 'ratings'; got {type(data).__name__}.")
 
 
-def _music_files(source):
-    """``source`` for :func:`make_listening_test`: None, or the files of folders and files."""
-    if source is None or isinstance(source, (str, os.PathLike)):
-        return source
-    from ._folders import list_audio_files
+def _folder_groups(tracks_csv, names):
+    """Groups of a folder's tracks: ``tracks.csv``'s ``group`` column, else one per track.
 
-    files = []
-    for item in source:
-        files += list_audio_files(item) if Path(item).is_dir() else [os.fspath(item)]
-    return files
+    ``sk-reseq panel make --variants`` writes the column: variants of one
+    recording share a group, so that grouped splits keep them together.
+    """
+    if not tracks_csv.is_file():
+        return np.arange(len(names))
+    import pandas as pd
+
+    try:
+        table = pd.read_csv(tracks_csv, dtype={"track": str})
+    except (ValueError, pd.errors.ParserError) as exc:
+        raise ValueError(f"{tracks_csv} is not a readable CSV file: {exc}") from None
+    if "group" not in table.columns:
+        return np.arange(len(names))
+    if "track" not in table.columns or table["track"].duplicated().any():
+        raise ValueError(f"{tracks_csv} has a 'group' column, so it needs a 'track' column "
+                         "with one row per track.")
+    group = table.set_index("track")["group"]
+    missing = [n for n in names if n not in group.index]
+    if missing or group.loc[names].isna().any():
+        raise ValueError(f"{tracks_csv} gives no group for {len(missing) or 'some'} of the "
+                         f"audio files (e.g. {(missing or names)[0]!r}); every track needs one.")
+    return group.loc[names].to_numpy()

@@ -81,11 +81,12 @@ def _source_excerpts(source, n_tracks, n_samples, sr, rng):
     from ..audio import load_audio
 
     if isinstance(source, (str, os.PathLike)):
-        files = list_audio_files(source)
-    else:
-        files = [os.fspath(f) for f in source]
-        if not files:
-            raise ValueError("source is an empty list; give audio files or a folder.")
+        source = [source]
+    files = []
+    for item in source:  # the audio files of folders, and files, joined in order
+        files += list_audio_files(item) if os.path.isdir(item) else [os.fspath(item)]
+    if not files:
+        raise ValueError("source is an empty list; give audio files or folders.")
     # One file at a time, so that only the excerpts stay in memory.
     offsets = rng.uniform(size=n_tracks)
     audio, names, file_index = [None] * n_tracks, [None] * n_tracks, [None] * n_tracks
@@ -180,7 +181,7 @@ def make_listening_test(
         Number of simulated raters (the paper: 15).
     source : str, path-like, list of paths or None, default=None
         None uses the built-in synthetic music; else a folder of audio
-        files or a list of files. Files are resampled to ``sr``, mono is
+        files, or a list of folders and files (joined). Files are resampled to ``sr``, mono is
         duplicated to stereo; each excerpt is a random ``duration``-second
         stretch, and the files are cycled when fewer than ``n_tracks``.
     variants : int, default=1
