@@ -36,6 +36,8 @@ from sklearn.pipeline import Pipeline
 from sklearn.preprocessing import StandardScaler
 from threadpoolctl import threadpool_limits
 
+from ._constants import MODEL_SR as SR
+from ._constants import REAL_MUSIC, WINDOW_SECONDS
 from .datasets import load_panel
 from .persistence import default_model_path, load_default_model
 from .preprocessing import ResonanceProfile, WindowSampler
@@ -44,11 +46,9 @@ __all__ = ["PRESETS", "make_model", "train_model", "default_model_path", "load_d
 
 logger = logging.getLogger(__name__)
 
-SR = 22050
-
 #: Real music the default model learns from (relative to the project root; see
 #: ../shared/corpus/README.md and ../shared/music/README.md for the sources).
-DEFAULT_SOURCE = ("../shared/corpus", "../shared/music")
+DEFAULT_SOURCE = REAL_MUSIC
 
 #: Named training settings. ``default`` rebuilds the shipped default model:
 #: two 12 s excerpts of each of the 108 real tracks, four resonance variants
@@ -141,7 +141,7 @@ def _single_thread(model):
 
 
 def train_model(data="simulated", model="ffn", features=None, *, n_tracks=120, duration=8.0,
-                n_raters=15, n_windows=25, source=None, variants=1, window=0.5,
+                n_raters=15, n_windows=25, source=None, variants=1, window=WINDOW_SECONDS,
                 target="ratings", random_state=0, net_params=None, progress=None):
     """Train a model of the attenuation factor on rated tracks.
 

@@ -9,7 +9,7 @@ PACKAGE = Path(__file__).resolve().parents[1] / "sk_reseq"
 #: layer and those below. The auto equalizer joins the equalizer and a model, so
 #: the equalizer sits above the models and their persistence.
 LAYERS = {
-    "__init__": 0, "__main__": 9, "_validation": 0, "_atomic": 0, "_optional": 0,
+    "__init__": 0, "__main__": 9, "_validation": 0, "_atomic": 0, "_optional": 0, "_constants": 0,
     "audio": 0, "loudness": 0,
     "spectral": 0, "metrics": 0, "utils": 1,
     "preprocessing": 1, "features": 1,

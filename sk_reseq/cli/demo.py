@@ -18,10 +18,10 @@ from pathlib import Path
 
 import numpy as np
 
+from .._constants import MODEL_SR
 from . import COMMANDS
 
 SR = 44100
-MODEL_SR = 22050
 
 
 def band_excess(analysis, freq):

@@ -6,6 +6,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, TransformerMixin, clone
 from sklearn.utils import Bunch
 
+from .._constants import WINDOW_SECONDS
 from .._validation import AudioValueError, check_audio, float_to_pcm
 from ..audio import resample
 from ..utils._sklearn_compat import HasMethods, Interval
@@ -165,7 +166,9 @@ class AutoEqualizer(TransformerMixin, BaseEstimator):
             self.model_ = load_default_model()
         else:
             self.model_ = self.model
-        window = self.window if self.window is not None else getattr(self.model_, "window_", 0.5)
+        window = self.window
+        if window is None:
+            window = getattr(self.model_, "window_", WINDOW_SECONDS)
         self.window_ = float(window)
         self._window_samples = max(1, int(round(self.window_ * self.sr)))
         self.hop_ = float(self.hop if self.hop is not None else max(0.5, self.window_ / 5))
