@@ -137,6 +137,11 @@ class ExperimentConfig:
 _SMALL_DRN = {"n_blocks": [2, 4], "block_size_low": [4, 16], "block_size_mid": [4, 16],
               "block_size_high": [4, 16], "pool_size": [100, 1000], "final_size": [4, 16]}
 
+# The filterbank DRN keeps the architecture of CPU_DRN_PARAMS; only its learning rate is searched.
+_CPU_DRN_SPACE = {"n_blocks": None, "block_size_low": None, "block_size_mid": None,
+                  "block_size_high": None, "pool_size": None, "final_size": None,
+                  "lr": [1e-3, 5e-3]}
+
 #: Named experiment sizes (:class:`ExperimentConfig`) for :func:`run_experiment`
 #: and ``sk-reseq experiment --config``: ``"paper"`` (the paper's protocol: 150
 #: tracks, two search partitions of 10/10/130 tracks, 5 x 5-fold CV), ``"quick"``
@@ -158,9 +163,7 @@ CONFIGS = {
         drn_params=dict(CPU_DRN_PARAMS),
         ffn_space={"n_blocks": [1, 2], "block_size_low": [32, 128], "block_size_mid": [32, 128],
                    "block_size_high": [32, 128], "lr": [1e-3, 3e-3]},
-        drn_space={"n_blocks": None, "block_size_low": None, "block_size_mid": None,
-                   "block_size_high": None, "pool_size": None, "final_size": None,
-                   "lr": [1e-3, 5e-3]},
+        drn_space=dict(_CPU_DRN_SPACE),
     ),
     # the protocol on real music, within 30 minutes on 2 CPU cores: a panel of
     # 4 s excerpts of the 108 recordings of ../shared (two excerpts each, four
@@ -176,9 +179,7 @@ CONFIGS = {
         drn_params=dict(CPU_DRN_PARAMS),
         ffn_space={"n_blocks": [1, 3], "block_size_low": [32, 256], "block_size_mid": [32, 256],
                    "block_size_high": [32, 256], "lr": [3e-4, 3e-3]},
-        drn_space={"n_blocks": None, "block_size_low": None, "block_size_mid": None,
-                   "block_size_high": None, "pool_size": None, "final_size": None,
-                   "lr": [1e-3, 5e-3]},
+        drn_space=dict(_CPU_DRN_SPACE),
     ),
     # the test suite's end-to-end run: same code path, toy sizes
     "tiny": ExperimentConfig(
