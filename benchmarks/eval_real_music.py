@@ -15,6 +15,10 @@ see ``sk_reseq.evaluation.EVALUATION_SUMMARY``) and ``folds`` (each fold's
 summary). Writes the variants to ``eval_real_music.csv`` and the figure to
 ``eval_real_music.png`` in ``--out`` (default: the current folder).
 
+``--model drn`` trains the filterbank DRN (``CPU_DRN_PARAMS``, through
+``train_model(model="drn")``) on the same panels and targets instead, on
+windows of ``--window`` seconds (default 2).
+
 Run from the project root: ``python benchmarks/eval_real_music.py`` (about
 half an hour on 2 cores; ``--folds 2`` runs the first two folds only).
 """
@@ -59,12 +63,18 @@ def main():
     parser.add_argument("--folds", type=int, default=N_FOLDS, help="folds to run (default all)")
     parser.add_argument("--jobs", type=int, default=2, help="folds run in parallel")
     parser.add_argument("--out", default=".", help="folder for the CSV and the figure")
+    parser.add_argument("--model", choices=("default", "drn"), default="default",
+                        help="the default model's settings, or the filterbank DRN")
+    parser.add_argument("--window", type=float, default=2.0,
+                        help="seconds per window of the DRN (default 2)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.WARNING)
     folds = fold_files()
     settings = dict(PRESETS["default"])
     settings.pop("source")
     settings.pop("n_tracks")
+    if args.model == "drn":  # the same panels and target, the DRN on the raw PCM
+        settings.update(model="drn", window=args.window)
     results = Parallel(n_jobs=args.jobs)(
         delayed(run_fold)(k, folds, settings) for k in range(args.folds))
     variants = pd.concat([r.variants for r, _, _ in results], ignore_index=True)
@@ -79,6 +89,7 @@ def main():
                                     "training (5-fold, by source file)").savefig(
         out / "eval_real_music.png", dpi=110)
     print(json.dumps({
+        "model": args.model, **({"window": args.window} if args.model == "drn" else {}),
         "pooled": {k: round(v, 4) if isinstance(v, float) else v
                    for k, v in _summary(variants).items()},
         "folds": [{"fold": k, "train_s": round(t, 1), "evaluate_s": round(e, 1),

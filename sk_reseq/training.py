@@ -63,50 +63,82 @@ PRESETS = {
 }
 
 
-def make_model(model="ffn", features=None, *, random_state=0, **net_params):
+def make_model(model="ffn", features=None, *, architecture=None, random_state=0,
+               **net_params):
     """An unfitted model of the factor on stereo windows at 22 050 Hz.
+
+    The one builder of the models: ``sk-reseq train``, the experiment and the
+    demo take their models from it, so their steps have the same names and
+    tuned parameters (``ffnregressor__lr``) carry over from one to the other.
 
     Parameters
     ----------
-    model : {"ffn", "drn", "resonance"}
-    features : {"essentia", "resonances"}, optional
+    model : {"ffn", "drn", "resonance", "baseline"}
+        ``"baseline"`` is :class:`~sk_reseq.models.MeanRatingRegressor`.
+    features : {"essentia", "resonances", "precomputed"}, optional
         Inputs of the FFN (default ``"essentia"``, the paper's features);
-        not used by the other models.
+        ``"precomputed"`` leaves the feature step out, for features computed
+        once beforehand (the experiment's cross-validation). Not used by the
+        other models.
+    architecture : {"cpu", "paper"} or None, default=None
+        The DRN's network: ``"cpu"`` the filterbank DRN of
+        :data:`~sk_reseq.models.CPU_DRN_PARAMS`, ``"paper"`` the paper's
+        (``DRNRegressor()``'s defaults); None is ``"paper"`` when ``device``
+        names a GPU (``"cuda"``, ``"cuda:1"``) and ``"cpu"`` otherwise.
     random_state : int
     **net_params
-        Parameters of the network (e.g. ``hidden_sizes``, ``max_epochs``).
-        The DRN starts from :data:`~sk_reseq.models.CPU_DRN_PARAMS` unless
-        ``device`` names a GPU (``"cuda"``, ``"cuda:1"``): then from the
-        paper's network, ``DRNRegressor()``'s defaults.
+        Parameters of the network (e.g. ``hidden_sizes``, ``max_epochs``);
+        they override the architecture's.
 
     Returns
     -------
     model : Pipeline
+        Steps named after their classes in lower case (``standardscaler``,
+        ``ffnregressor``, ``drnregressor``, ...).
 
     Examples
     --------
     >>> from sk_reseq.training import make_model
     >>> [name for name, _ in make_model("ffn", "resonances").steps]
     ['elcspectrum', 'resonancedetector', 'standardscaler', 'ffnregressor']
+    >>> [name for name, _ in make_model("ffn", "precomputed").steps]
+    ['standardscaler', 'ffnregressor']
+    >>> make_model("drn", architecture="paper")[-1].n_blocks
+    10
     """
-    from .models import CPU_DRN_PARAMS, DRNRegressor, FFNRegressor, RatingTargetRegressor
+    from .models import (
+        CPU_DRN_PARAMS,
+        DRNRegressor,
+        FFNRegressor,
+        MeanRatingRegressor,
+        RatingTargetRegressor,
+    )
 
-    if model in ("drn", "resonance") and features is not None:
+    if model in ("drn", "resonance", "baseline") and features is not None:
         raise ValueError(f"features applies to the FFN only, not to model={model!r}.")
+    if architecture is not None and model != "drn":
+        raise ValueError(f"architecture applies to the DRN only, not to model={model!r}.")
+    if model in ("resonance", "baseline") and net_params:
+        raise ValueError(f"network parameters {sorted(net_params)} apply to 'ffn' and 'drn', "
+                         f"not to model={model!r}.")
+    if model == "baseline":
+        return Pipeline([("meanratingregressor", MeanRatingRegressor())])
     if model == "drn":
-        gpu = str(net_params.get("device", "cpu")).startswith("cuda")
-        params = {**({} if gpu else CPU_DRN_PARAMS), **net_params}
+        if architecture is None:
+            gpu = str(net_params.get("device", "cpu")).startswith("cuda")
+            architecture = "paper" if gpu else "cpu"
+        if architecture not in ("cpu", "paper"):
+            raise ValueError(f"architecture must be 'cpu' or 'paper', got {architecture!r}.")
+        params = {**(CPU_DRN_PARAMS if architecture == "cpu" else {}), **net_params}
         return Pipeline([("drnregressor", DRNRegressor(random_state=random_state, **params))])
     if model == "resonance":
-        if net_params:
-            raise ValueError(f"network parameters {sorted(net_params)} apply to 'ffn' and 'drn', "
-                             "not to model='resonance'.")
         return Pipeline([
             ("resonanceprofile", ResonanceProfile(sr=SR, random_state=random_state)),
             ("ratingtargetregressor", RatingTargetRegressor(LinearRegression())),
         ])
     if model != "ffn":
-        raise ValueError(f"model must be 'ffn', 'drn' or 'resonance', got {model!r}.")
+        raise ValueError("model must be 'ffn', 'drn', 'resonance' or 'baseline', "
+                         f"got {model!r}.")
     features = "essentia" if features is None else features
     if features == "essentia":
         from .features import FeatureSummarizer
@@ -116,8 +148,11 @@ def make_model(model="ffn", features=None, *, random_state=0, **net_params):
         from .preprocessing import ELCSpectrum, ResonanceDetector
 
         front = [("elcspectrum", ELCSpectrum(sr=SR)), ("resonancedetector", ResonanceDetector())]
+    elif features == "precomputed":
+        front = []
     else:
-        raise ValueError(f"features must be 'essentia' or 'resonances', got {features!r}.")
+        raise ValueError("features must be 'essentia', 'resonances' or 'precomputed', "
+                         f"got {features!r}.")
     net = FFNRegressor(random_state=random_state, **net_params)
     return Pipeline(front + [("standardscaler", StandardScaler()), ("ffnregressor", net)])
 

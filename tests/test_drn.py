@@ -383,6 +383,11 @@ def test_make_model_drn_is_the_cpu_network_unless_a_gpu_is_asked_for():
     gpu = make_model("drn", device="cuda")[-1]  # not fitted: no GPU needed to build it
     assert gpu.frontend == "pcm" and gpu.n_blocks == 10 and gpu.device == "cuda"
     assert make_model("drn", max_epochs=2)[-1].max_epochs == 2  # net_params win
+    paper = make_model("drn", architecture="paper")[-1]
+    assert paper.frontend == "pcm" and paper.n_blocks == 10 and paper.device == "cpu"
+    assert make_model("drn", architecture="cpu", device="cuda")[-1].frontend == "filterbank"
+    with pytest.raises(ValueError, match="architecture must be 'cpu' or 'paper', got 'gpu'"):
+        make_model("drn", architecture="gpu")
 
 
 def test_train_model_drn_reads_windows_of_the_requested_length():

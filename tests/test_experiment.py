@@ -13,6 +13,7 @@ pytest.importorskip("essentia")
 from sk_reseq import experiment  # noqa: E402
 from sk_reseq.cli import main  # noqa: E402
 from sk_reseq.experiment import CONFIGS, run_experiment  # noqa: E402
+from sk_reseq.training import make_model  # noqa: E402
 
 OUTPUTS = ["table3.md", "hyperparameters.json", "table4.md", "table4.csv", "fig6.png",
            "scores.json"]
@@ -46,10 +47,14 @@ def test_tiny_experiment_writes_every_output(tiny_run):
     assert set(report["cohens_d_over_baseline"]) == {"FFN", "DRN"}
 
     hyper = json.loads((tiny_run / "hyperparameters.json").read_text())
-    for net, prefix in (("ffn", "ffn__"), ("drn", "drn__")):
+    for net, prefix in (("ffn", "ffnregressor__"), ("drn", "drnregressor__")):
         assert len(hyper[net]["trials"]) == config.hpo_n_iter
         lo, hi = getattr(config, f"{net}_space")["n_blocks"]
         assert lo <= hyper[net]["best_params"][prefix + "n_blocks"] <= hi
+        # The one model builder: the tuned parameters fit the models `sk-reseq train` makes.
+        model = make_model(net, "essentia" if net == "ffn" else None)
+        model.set_params(**hyper[net]["best_params"])
+        assert model[-1].n_blocks == hyper[net]["best_params"][prefix + "n_blocks"]
     table3 = (tiny_run / "table3.md").read_text()
     assert table3.startswith("| Hyper-parameter | FFN | DRN |")
     md = (tiny_run / "table4.md").read_text()
@@ -60,7 +65,7 @@ def test_tiny_experiment_writes_every_output(tiny_run):
 def test_interrupted_experiment_resumes_to_the_same_table(tiny_run, tmp_path, monkeypatch):
     out = tmp_path / "out"
     calls = {"n": 0}
-    evaluate = experiment._evaluate
+    evaluate = experiment._run._evaluate
 
     def crash_on_third_run(*args, **kwargs):
         calls["n"] += 1
@@ -68,7 +73,7 @@ def test_interrupted_experiment_resumes_to_the_same_table(tiny_run, tmp_path, mo
             raise KeyboardInterrupt
         return evaluate(*args, **kwargs)
 
-    monkeypatch.setattr(experiment, "_evaluate", crash_on_third_run)
+    monkeypatch.setattr(experiment._run, "_evaluate", crash_on_third_run)
     with pytest.raises(KeyboardInterrupt):
         run_experiment("tiny", "simulated", out)
     assert sorted(p.name for p in (out / "state" / "runs").iterdir()) == [
@@ -77,7 +82,7 @@ def test_interrupted_experiment_resumes_to_the_same_table(tiny_run, tmp_path, mo
 
     calls["n"] = -100  # no more crashes
     searches = []
-    monkeypatch.setattr(experiment, "make_bayes_search",
+    monkeypatch.setattr(experiment._run, "make_bayes_search",
                         lambda *a, **k: searches.append(1) or pytest.fail("search redone"))
     result = run_experiment("tiny", "simulated", out)
     assert calls["n"] == -100 + 2  # only the two missing runs were evaluated

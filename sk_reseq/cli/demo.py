@@ -4,7 +4,7 @@
    resonance: the audio before and after, and a plot of the analysis.
 2. A small simulated listening panel (synthetic ratings), 0.5 s windows,
    and the paper's three models (mean-rating baseline, FFN on the 679
-   Essentia features, a small DRN on raw stereo PCM) under grouped
+   Essentia features, the filterbank DRN on raw stereo PCM) under grouped
    cross-validation, scored with MSBE: the table is printed.
 3. The auto-adaptive equalizer (default model shipped with sk_reseq) on a
    demo track whose second half carries strong resonances: the audio and a
@@ -56,18 +56,16 @@ def equalizer_demo(out_dir, *, factor=0.8, seconds=12.0, seed=0):
 
 
 def models_demo(out_dir, *, quick=False, seed=0):
-    """Baseline vs FFN vs small DRN on a simulated panel under grouped CV; print the table."""
+    """Baseline vs FFN vs the CPU DRN on a simulated panel under grouped CV; print the table."""
     import pandas as pd
     from sklearn.model_selection import GroupKFold
-    from sklearn.pipeline import make_pipeline
-    from sklearn.preprocessing import StandardScaler
 
     from ..datasets import make_listening_test
     from ..features import FeatureSummarizer
     from ..model_selection import compare_estimators
-    from ..models import DRNRegressor, FFNRegressor, MeanRatingRegressor
     from ..preprocessing import WindowSampler
     from ..stats import msbe_table, repeated_measures_anova, to_markdown
+    from ..training import make_model
     from ._common import progress_bar
 
     def stage(total, desc, unit, work):
@@ -90,16 +88,15 @@ def models_demo(out_dir, *, quick=False, seed=0):
     print(f"  extracting 679 Essentia features of {len(X)} windows...", flush=True)
     features = FeatureSummarizer(sr=MODEL_SR, n_jobs=2).fit_transform(X)
     models = {
-        "Baseline": MeanRatingRegressor(),
-        "FFN": make_pipeline(StandardScaler(), FFNRegressor(
-            hidden_sizes=(64, 32), max_epochs=40, random_state=seed)),
+        "Baseline": make_model("baseline"),
+        "FFN": make_model("ffn", "precomputed", hidden_sizes=(64, 32), max_epochs=40,
+                          random_state=seed),
     }
     cv = list(GroupKFold(folds).split(X, Y, groups))
     scores = stage(len(models) * folds, "baseline and FFN", "fit", lambda update: (
         compare_estimators(models, features, Y, groups, cv, progress=update)))
-    # Deep and narrow (as the quick experiment's): 9 blocks hear 511 samples.
-    drn = DRNRegressor(n_blocks=9, block_sizes=(8, 8, 8), pool_size=300, final_size=8,
-                       max_epochs=3 if quick else 5, batch_size=16, random_state=seed)
+    # The filterbank DRN (CPU_DRN_PARAMS), as the quick experiment's.
+    drn = make_model("drn", max_epochs=10 if quick else 30, random_state=seed)
     scores_drn = stage(folds, "DRN on raw audio", "fit", lambda update: compare_estimators(
         {"DRN": drn}, X, Y, groups, cv, n_jobs=2, progress=update))
     scores = pd.concat([scores, scores_drn], ignore_index=True)

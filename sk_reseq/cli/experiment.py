@@ -25,8 +25,10 @@ def register(subparsers):
                     "table4.md, table4.csv, fig6.png and scores.json to OUT. Resumable: a rerun "
                     "continues from the steps already done (kept in OUT/state).")
     p.add_argument("--config", default="quick",
-                   help="quick (minutes on 2 CPU cores), paper (the paper's sizes; hours) or tiny "
-                        "(smoke test); default: quick")
+                   help="quick (minutes on 2 CPU cores), real (a real-music panel of sk-reseq "
+                        "panel make --source ../shared/corpus ../shared/music --n-tracks 216 "
+                        "--variants 4 --duration 4; under 30 minutes), paper (the paper's sizes; "
+                        "hours) or tiny (smoke test); default: quick")
     p.add_argument("--data", default="simulated",
                    help="'simulated' (a synthetic listening test of the config's size; the "
                         "default) or a folder of audio files with ratings.csv (columns track, "

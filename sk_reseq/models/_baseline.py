@@ -4,7 +4,7 @@ import numpy as np
 from sklearn.base import BaseEstimator, RegressorMixin
 from sklearn.utils.validation import check_is_fitted, validate_data
 
-from ._base import RatingScoreMixin, check_targets
+from ._targets import RatingScoreMixin, check_targets
 
 
 class MeanRatingRegressor(RatingScoreMixin, RegressorMixin, BaseEstimator):

@@ -10,7 +10,7 @@ from sklearn.utils.validation import check_is_fitted
 
 from ..metrics import rating_bounds
 from ..utils._sklearn_compat import HasMethods, Interval, num_samples
-from ._base import RatingScoreMixin, check_targets
+from ._targets import RatingScoreMixin, check_targets
 
 __all__ = ["RatingTargetRegressor"]
 
