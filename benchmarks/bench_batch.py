@@ -12,6 +12,11 @@ Prints one JSON line:
   (measured on the first ``N_SINGLE`` files; goal >= 3). The one-file form
   also measures loudness and true peak of IN and OUT, which the batch form
   does not;
+- jobs2_vs_jobs1_past_start_up, cluster_vs_jobs2_past_start_up: the same
+  ratios for the work past the start-up (each command's time on the 40 files
+  less its time on 2 of them: the interpreter, imports, model and worker or
+  cluster start-up, a few seconds that a 20-minute catalog does not amortise);
+  ``start_up_s_2_files`` gives those times;
 - eq_jobs2_vs_jobs1: jobs2_vs_jobs1 for ``sk-reseq eq`` (the equalizer
   alone: a few seconds of work, where the workers' start-up weighs more);
 - memory_60_vs_2_min_rss, memory_60_vs_2_min_traced: peak resident memory of
@@ -118,6 +123,17 @@ def main():
         auto1 = batch("auto", "auto1", "--jobs", "1")
         auto2 = batch("auto", "auto2", "--jobs", "2")
         cluster = batch("auto", "cluster", "--scheduler", "local", "--jobs", "2")
+        # The same commands on two files: their start-up (interpreter, imports,
+        # model, workers or cluster), to tell it from the per-file work.
+        pair = tmp / "pair"
+        pair.mkdir()
+        for f in sorted(catalog.iterdir())[:2]:
+            os.link(f, pair / f.name)
+        start_up = {name: sk_reseq("auto", pair, "-o", tmp / f"{name}_pair", "-q", *options)
+                    for name, options in (("jobs1", ("--jobs", "1")), ("jobs2", ("--jobs", "2")),
+                                          ("cluster2", ("--scheduler", "local", "--jobs", "2")))}
+        work = {name: audio_seconds / rate - start_up[name]
+                for name, rate in (("jobs1", auto1), ("jobs2", auto2), ("cluster2", cluster))}
         singles = sorted(catalog.iterdir())[:N_SINGLE]
         (tmp / "single").mkdir()
         per_file = N_SINGLE * SECONDS / sum(sk_reseq("auto", f, tmp / "single" / f.name, "-q")
@@ -135,6 +151,10 @@ def main():
         "cluster_vs_jobs2": round(cluster / auto2, 3),
         "batch_vs_per_file": round(auto1 / per_file, 3),
         "eq_jobs2_vs_jobs1": round(eq2 / eq1, 3),
+        # Past the start-up: 38 more files' time, 40 files' run less the 2 files' run.
+        "jobs2_vs_jobs1_past_start_up": round(work["jobs1"] / work["jobs2"], 3),
+        "cluster_vs_jobs2_past_start_up": round(work["jobs2"] / work["cluster2"], 3),
+        "start_up_s_2_files": {k: round(v, 2) for k, v in start_up.items()},
         "memory_60_vs_2_min_rss": round(long["rss"] / short["rss"], 3),
         "memory_60_vs_2_min_traced": round(long["traced"] / short["traced"], 3),
         "rss_mb": {"2_min": round(short["rss"] / 2**20, 1),

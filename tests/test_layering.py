@@ -73,3 +73,27 @@ def test_sklearn_internals_are_imported_in_one_module():
                 if private:
                     offenders.append(f"{path.relative_to(PACKAGE)}:{node.lineno}")
     assert not offenders, offenders
+
+
+def test_no_import_cycle_between_top_level_modules():
+    # Modules of one layer may import each other, but not both ways round.
+    graph = {}
+    for path in PACKAGE.rglob("*.py"):
+        own = path.relative_to(PACKAGE).parts[0].removesuffix(".py")
+        graph.setdefault(own, set()).update(
+            t for t, _ in _imports(path) if t in LAYERS and t not in (own, "__init__"))
+    state, cycles = {}, []
+
+    def visit(node, trail):
+        state[node] = "open"
+        for nxt in sorted(graph.get(node, ())):
+            if state.get(nxt) == "open":
+                cycles.append(" -> ".join(trail[trail.index(nxt):] + [nxt]))
+            elif nxt not in state:
+                visit(nxt, trail + [nxt])
+        state[node] = "done"
+
+    for node in sorted(graph):
+        if node not in state:
+            visit(node, [node])
+    assert not cycles, cycles

@@ -12,6 +12,7 @@ from sklearn.metrics import check_scoring
 
 from .._atomic import atomic_open
 from .._constants import MODEL_SR as SR
+from .._constants import WINDOW_SECONDS
 from .._optional import import_optional
 from ..datasets import load_panel
 from ..metrics import msbe_scorer
@@ -203,8 +204,8 @@ def run_experiment(config, data, out_dir, *, resume=True, n_jobs=None, progress=
     _write_json(meta_path, meta)
 
     # 1. windows and features
-    sampler = WindowSampler(duration=0.5, sr=SR, n_windows=config.n_windows, n_channels=2,
-                            random_state=config.random_state)
+    sampler = WindowSampler(duration=WINDOW_SECONDS, sr=SR, n_windows=config.n_windows,
+                            n_channels=2, random_state=config.random_state)
     pcm, Y, rows = sampler.fit_resample(data.audio, data.ratings)
     groups = np.asarray(data.groups)[rows]  # variants of one recording stay together
     features_path = state / "features.npy"
