@@ -18,13 +18,47 @@ a file names with arguments from the file, so a trusted function (say, a
 writer of files) would let a crafted model file act when it is loaded.
 """
 
+import sys
+from contextlib import contextmanager
 from pathlib import Path
 
-import skops.io as sio
 from sklearn.base import BaseEstimator
 
 from ._atomic import atomic_open
 from .models._base import WEIGHTS_ONLY_STATE
+
+# Adapters of scikit-learn's array API support that import their library.
+_ARRAY_API_ADAPTERS = {"torch": "sklearn.externals.array_api_compat.torch",
+                       "dask": "sklearn.externals.array_api_compat.dask"}
+
+
+@contextmanager
+def _without_array_api_adapters():
+    """Import skops.io without the torch and dask imports it would trigger.
+
+    skops.io lists scikit-learn's estimators when it is imported
+    (``all_estimators``), and ``pkgutil.walk_packages`` imports every package
+    of sklearn on the way, the array API adapters among them, which import
+    torch and dask when they are installed: 1.5 s of the 2.4 s that ``sk-reseq
+    auto`` spent on imports, paid again in every batch worker. The walk skips
+    packages that fail to import, so the adapters of libraries not yet
+    imported are marked unimportable (``None`` in ``sys.modules``) for that
+    moment only; they import normally afterwards.
+    """
+    blocked = [name for lib, name in _ARRAY_API_ADAPTERS.items()
+               if lib not in sys.modules and name not in sys.modules]
+    for name in blocked:
+        sys.modules[name] = None
+    try:
+        yield
+    finally:
+        for name in blocked:
+            if sys.modules.get(name, 0) is None:
+                del sys.modules[name]
+
+
+with _without_array_api_adapters():
+    import skops.io as sio
 
 __all__ = [
     "save_model", "load_model", "UntrustedTypesError", "TRUSTED_TYPES", "default_model_path",

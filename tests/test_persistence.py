@@ -1,5 +1,7 @@
 import json
 import pickle
+import subprocess
+import sys
 import zipfile
 
 import numpy as np
@@ -232,3 +234,20 @@ def test_trusted_types_are_classes_never_functions():
         assert isinstance(cls, type), name  # classes only, never functions
         if name.startswith("sk_reseq."):
             assert issubclass(cls, BaseEstimator), name
+
+
+def test_loading_the_default_model_imports_neither_torch_nor_dask():
+    # skops.io's start-up would import them through scikit-learn's array API
+    # adapters (1.5 s); persistence keeps them out, and they still import after.
+    pytest.importorskip("torch")
+    code = (
+        "import sys\n"
+        "from sk_reseq.persistence import load_default_model\n"
+        "load_default_model()\n"
+        "print('torch' in sys.modules, 'dask' in sys.modules)\n"
+        "import sklearn.externals.array_api_compat.torch\n"
+        "print('torch' in sys.modules)\n"
+    )
+    out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True,
+                         check=True).stdout.split()
+    assert out == ["False", "False", "True"]
