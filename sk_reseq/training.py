@@ -185,7 +185,8 @@ def train_model(data="simulated", model="ffn", features=None, *, n_tracks=120, d
     data : "simulated", path or dict
         See :func:`sk_reseq.datasets.load_panel`.
     model, features : str
-        See :func:`make_model`.
+        See :func:`make_model` (``features="precomputed"`` excepted: the
+        windows are audio).
     n_tracks, duration, n_raters : int, float, int
         Size of a simulated panel.
     n_windows : int
@@ -231,6 +232,9 @@ def train_model(data="simulated", model="ffn", features=None, *, n_tracks=120, d
     if target == "oracle" and data != "simulated":
         raise ValueError("target='oracle' needs a simulated panel (data='simulated'); rated "
                          "folders have ratings only.")
+    if features == "precomputed":
+        raise ValueError("train_model reads audio windows: features='precomputed' is for "
+                         "make_model only; use 'essentia' or 'resonances'.")
     if model == "resonance" and data != "simulated":
         raise ValueError("model='resonance' learns real music from a simulated panel's clean "
                          "excerpts: use data='simulated' with source=<folders of music>.")
@@ -251,7 +255,9 @@ def train_model(data="simulated", model="ffn", features=None, *, n_tracks=120, d
     with _single_thread(model):
         if model == "resonance":
             _fit_resonance_model(est, X, Y, panel, variants, sampler, weights)
-        else:
+        elif model == "baseline":
+            est.fit(X, Y)
+        else:  # the nets hold out whole groups for early stopping
             est.fit(X, Y, **{f"{est.steps[-1][0]}__groups": groups})
     est.window_ = window
     est.training_info_ = {

@@ -30,3 +30,13 @@ def test_baseline_and_precomputed_ffn_share_the_builders_step_names():
 def test_bad_arguments_are_named(args, kwargs, match):
     with pytest.raises(ValueError, match=match):
         make_model(*args, **kwargs)
+
+
+def test_train_model_trains_the_baseline_and_refuses_precomputed_features():
+    from sk_reseq.training import train_model
+
+    model = train_model(model="baseline", n_tracks=4, n_raters=3, duration=1.0, n_windows=2)
+    assert model.predict(np.zeros((2, 2, 11025), dtype=np.float32)).shape == (2,)
+    assert model.training_info_["model"] == "baseline"
+    with pytest.raises(ValueError, match="features='precomputed' is for make_model only"):
+        train_model(model="ffn", features="precomputed", n_tracks=4, duration=1.0)
