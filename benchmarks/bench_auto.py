@@ -9,7 +9,8 @@ Prints one JSON line:
 - rtf_auto_drn: the same with a DRN of the paper's configuration (10
   blocks, 100/100/300 channels; its weights are from a one-epoch fit on a
   few windows: the speed does not depend on them);
-- auto_default_vs_eq, auto_drn_vs_eq: the auto commands' speed as a
+- rtf_auto_cpu_drn: the same with the filterbank DRN (``CPU_DRN_PARAMS``);
+- auto_default_vs_eq, auto_drn_vs_eq, auto_cpu_drn_vs_eq: the auto commands' speed as a
   fraction of the equalizer alone (1.0 = the model costs nothing; goal for
   the default model: >= 0.5);
 - default_model_load_s: seconds for a fresh interpreter to import
@@ -36,7 +37,7 @@ import torch
 from _music import stereo_music
 from sk_reseq.audio import save_audio
 from sk_reseq.cli import main
-from sk_reseq.models import DRNRegressor, MeanRatingRegressor
+from sk_reseq.models import CPU_DRN_PARAMS, DRNRegressor, MeanRatingRegressor
 from sk_reseq.persistence import default_model_path, save_model
 
 SR = 44100
@@ -44,11 +45,13 @@ SECONDS = 60
 REPEATS = 2
 
 
-def paper_drn(path):
-    """A DRN of the paper's size, fitted for one epoch on 8 windows (for timing only)."""
+def fitted_drn(path, **params):
+    """A DRN fitted for one epoch on 8 windows (for timing only: the speed does not
+    depend on the weights)."""
     rng = np.random.default_rng(0)
     windows = (0.1 * rng.standard_normal((8, 2, 11025))).astype(np.float32)
-    drn = DRNRegressor(max_epochs=1, batch_size=8, random_state=0, verbose=0)
+    drn = DRNRegressor(**{**params, "max_epochs": 1, "batch_size": 8, "random_state": 0,
+                          "verbose": 0})
     drn.fit(windows, rng.uniform(0, 1, 8))
     save_model(drn, path)
     return path
@@ -78,7 +81,8 @@ def run():
         tmp = Path(tmp)
         src, out = tmp / "in.wav", tmp / "out.wav"
         save_audio(src, audio, SR, subtype="PCM_16")
-        drn = paper_drn(tmp / "drn.skops")
+        drn = fitted_drn(tmp / "drn.skops")
+        cpu_drn = fitted_drn(tmp / "cpu_drn.skops", **CPU_DRN_PARAMS)
         trivial = save_model(MeanRatingRegressor().fit(np.zeros((2, 1)), [0.0, 1.0]),
                              tmp / "trivial.skops")
         load_default = load_seconds(default_model_path())
@@ -86,6 +90,7 @@ def run():
         rtf_eq = rtf(["eq", str(src), str(out), "--factor", "0.5", "-q"])
         rtf_default = rtf(["auto", str(src), str(out), "-q"])
         rtf_drn = rtf(["auto", str(src), str(out), "--model", str(drn), "-q"])
+        rtf_cpu_drn = rtf(["auto", str(src), str(out), "--model", str(cpu_drn), "-q"])
     return {
         "benchmark": "auto",
         "audio": source,
@@ -93,8 +98,10 @@ def run():
         "rtf_eq": round(rtf_eq, 2),
         "rtf_auto_default": round(rtf_default, 2),
         "rtf_auto_drn": round(rtf_drn, 2),
+        "rtf_auto_cpu_drn": round(rtf_cpu_drn, 2),
         "auto_default_vs_eq": round(rtf_default / rtf_eq, 3),
         "auto_drn_vs_eq": round(rtf_drn / rtf_eq, 3),
+        "auto_cpu_drn_vs_eq": round(rtf_cpu_drn / rtf_eq, 3),
         "default_model_load_s": round(load_default, 3),
         "default_model_load_vs_trivial": round(load_default / load_trivial, 3),
         "torch_threads": torch.get_num_threads(),
