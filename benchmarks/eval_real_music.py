@@ -34,6 +34,7 @@ import pandas as pd
 from joblib import Parallel, delayed
 
 from sk_reseq.datasets import list_audio_files
+from sk_reseq.equalizer import AutoEqualizer
 from sk_reseq.evaluation import _summary, evaluate_auto_equalizer
 from sk_reseq.training import DEFAULT_SOURCE, PRESETS, train_model
 
@@ -46,14 +47,15 @@ def fold_files(seed=0):
     return [[files[i] for i in order[k::N_FOLDS]] for k in range(N_FOLDS)]
 
 
-def run_fold(k, folds, settings):
+def run_fold(k, folds, settings, smoothing=None):
     test = folds[k]
     train = [f for j, fold in enumerate(folds) if j != k for f in fold]
     start = time.perf_counter()
     params = dict(settings, source=train, n_tracks=2 * len(train))
     model = train_model("simulated", random_state=k, **params)
     trained = time.perf_counter() - start
-    result = evaluate_auto_equalizer(test, model, random_state=100 + k)
+    auto = None if smoothing is None else AutoEqualizer(smoothing=smoothing)
+    result = evaluate_auto_equalizer(test, model, auto=auto, random_state=100 + k)
     result.variants["fold"] = k
     return result, trained, time.perf_counter() - start - trained
 
@@ -65,6 +67,8 @@ def main():
     parser.add_argument("--out", default=".", help="folder for the CSV and the figure")
     parser.add_argument("--model", choices=("default", "drn"), default="default",
                         help="the default model's settings, or the filterbank DRN")
+    parser.add_argument("--smoothing", type=float, default=None,
+                        help="the auto equalizer's smoothing in seconds (default: its own, 3)")
     parser.add_argument("--window", type=float, default=2.0,
                         help="seconds per window of the DRN (default 2)")
     args = parser.parse_args()
@@ -76,7 +80,7 @@ def main():
     if args.model == "drn":  # the same panels and target, the DRN on the raw PCM
         settings.update(model="drn", window=args.window)
     results = Parallel(n_jobs=args.jobs)(
-        delayed(run_fold)(k, folds, settings) for k in range(args.folds))
+        delayed(run_fold)(k, folds, settings, args.smoothing) for k in range(args.folds))
     variants = pd.concat([r.variants for r, _, _ in results], ignore_index=True)
     out = Path(args.out)
     variants.to_csv(out / "eval_real_music.csv", index=False)
@@ -90,6 +94,7 @@ def main():
         out / "eval_real_music.png", dpi=110)
     print(json.dumps({
         "model": args.model, **({"window": args.window} if args.model == "drn" else {}),
+        "smoothing": args.smoothing,
         "pooled": {k: round(v, 4) if isinstance(v, float) else v
                    for k, v in _summary(variants).items()},
         "folds": [{"fold": k, "train_s": round(t, 1), "evaluate_s": round(e, 1),
