@@ -145,6 +145,13 @@ def test_bad_input_gives_clear_errors_and_writes_nothing(tmp_path, capsys):
 
     with pytest.raises(TypeError, match="data must be"):
         run_experiment("tiny", 42, out)
+    # A bad model setting is refused before the panel is simulated (an absent folder as data
+    # would fail later, when it is read).
+    for change, message in (({"drn_architecture": "gpu"}, "architecture must be 'cpu' or"),
+                            ({"models": ("baseline", "svm")}, r"Unknown model\(s\) \['svm'\]")):
+        bad = dataclasses.replace(CONFIGS["tiny"], **change)
+        with pytest.raises(ValueError, match=message):
+            run_experiment(bad, tmp_path / "absent", out)
     assert not out.exists()
 
 

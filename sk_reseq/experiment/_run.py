@@ -182,6 +182,7 @@ def run_experiment(config, data, out_dir, *, resume=True, n_jobs=None, progress=
     from ..preprocessing import WindowSampler
 
     config = get_config(config)
+    _models(config, 0.0)  # unknown models or DRN architecture: refused before any work
     # Check the data before anything is written to out_dir.
     data = _load_data(data, config, progress)
     min_tracks = config.hpo_n_partitions * config.hpo_n_test + config.cv_n_splits
