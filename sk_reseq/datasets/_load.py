@@ -128,9 +128,9 @@ def _folder_groups(tracks_csv, names):
     if "track" not in table.columns or table["track"].duplicated().any():
         raise ValueError(f"{tracks_csv} has a 'group' column, so it needs a 'track' column "
                          "with one row per track.")
-    group = table.set_index("track")["group"]
-    missing = [n for n in names if n not in group.index]
-    if missing or group.loc[names].isna().any():
-        raise ValueError(f"{tracks_csv} gives no group for {len(missing) or 'some'} of the "
-                         f"audio files (e.g. {(missing or names)[0]!r}); every track needs one.")
-    return group.loc[names].to_numpy()
+    group = table.set_index("track")["group"].reindex(names)
+    missing = group.index[group.isna()].tolist()
+    if missing:
+        raise ValueError(f"{tracks_csv} gives no group for {len(missing)} of the audio files "
+                         f"(e.g. {missing[0]!r}); every track needs one.")
+    return group.to_numpy()

@@ -120,7 +120,7 @@ inference_dtype, random_state, device, verbose
         already exceed the caches, so larger passes only add memory
         traffic: 32 windows at once were 1.3x slower per window than one at
         a time. The filterbank DRN's activations are small and its
-        per-pass overhead dominates: 32 windows per pass were 3.3x faster
+        per-pass overhead dominates: 32 windows per pass were 3.1x faster
         per window than one (``benchmarks/bench_drn.py``).
 
     Attributes
